@@ -1,0 +1,305 @@
+"""The ``custseg`` command: parse options, call the library, print with Rich.
+
+Errors from the library (``CustsegError``) become one red line and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from .exceptions import CustsegError
+
+app = typer.Typer(
+    name="custseg",
+    help="Customer segmentation with K-Means: segments you can trust, explain and act on.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+DataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Customer table (CSV/TSV, Parquet, Excel, JSON lines); default: sample data."
+    ),
+]
+FeaturesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        "-f",
+        help="Feature columns, comma-separated or repeated (names or roles: income, age).",
+    ),
+]
+IdOpt = Annotated[str | None, typer.Option("--id-column", help="Customer id column, or 'none'.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name or index.")]
+ScaleOpt = Annotated[
+    str, typer.Option("--scale", help="Scaling: standard, minmax, robust or none.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+NInitOpt = Annotated[int, typer.Option("--n-init", help="K-Means restarts per k.", min=1)]
+KRangeOpt = Annotated[
+    str, typer.Option("--k-range", help="Candidate numbers of segments, e.g. 2..10 or 3,5,8.")
+]
+LogOpt = Annotated[
+    str | None,
+    typer.Option("--log", help="Log-transform skewed columns: 'auto' or a comma-separated list."),
+]
+OneHotOpt = Annotated[
+    list[str] | None,
+    typer.Option("--one-hot", help="Categorical columns to one-hot encode (e.g. Gender)."),
+]
+MissingOpt = Annotated[
+    str, typer.Option("--missing", help="Missing feature values: impute (median), drop or error.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@contextmanager
+def errors():
+    """Turn library errors into one red line and exit code 2."""
+    try:
+        yield
+    except CustsegError as exc:
+        console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]; no output was changed")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # an unexpected failure: still no traceback unless asked
+        if os.environ.get("CUSTSEG_DEBUG"):
+            raise
+        console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc} "
+            "(set CUSTSEG_DEBUG=1 to see the traceback and please report it)",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+def _load(data: str | None, id_column: str | None, sheet: str | None):
+    from .datasets import sample_customers
+    from .io import load
+
+    if data is None:
+        return load(sample_customers(), id_column=id_column)
+    return load(Path(data), id_column=id_column, sheet=sheet)
+
+
+@contextmanager
+def progress_bar(quiet: bool):
+    """A Rich progress display and a ``callback(step, done, total)`` that drives it."""
+    if quiet:
+        yield lambda *_: None
+        return
+    columns = [
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield callback
+
+
+@app.command()
+def run(
+    data: DataArg = None,
+    features: FeaturesOpt = None,
+    k: Annotated[str, typer.Option("--k", help="Number of segments, or 'auto'.")] = "auto",
+    k_range: KRangeOpt = "2..10",
+    scale: ScaleOpt = "standard",
+    log: LogOpt = None,
+    one_hot: OneHotOpt = None,
+    missing: MissingOpt = "impute",
+    id_column: IdOpt = None,
+    sheet: SheetOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    seed: SeedOpt = 0,
+    n_init: NInitOpt = 10,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
+    ] = None,
+    raw_csv: Annotated[
+        bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
+    from .export import OUTPUTS, check_free, write_outputs
+    from .segmentation import segment
+
+    with errors():
+        check_free([out_dir / name for name in OUTPUTS], force)
+        with progress_bar(quiet) as callback:
+            callback("load data", 0, 1)
+            table = _load(data, id_column, sheet)
+            callback("load data", 1, 1)
+            seg = segment(
+                table,
+                features=_split(features),
+                k=k,
+                k_range=k_range,
+                scale=scale,
+                log=log,
+                one_hot=_split(one_hot),
+                missing=missing,
+                n_init=n_init,
+                seed=seed,
+                rules=rules,
+                progress=callback,
+            )
+            written = {}
+            step = iter(range(1, 6))
+            written = write_outputs(
+                seg,
+                out_dir,
+                force=force,
+                png=png,
+                raw_csv=raw_csv,
+                step=lambda name: callback("write outputs", next(step), 4 + (png is not None)),
+            )
+        if not quiet:
+            _print_segments(seg)
+            for name, path in written.items():
+                out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+
+
+def _print_segments(seg) -> None:
+    for note in seg.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
+    out.print(f"[bold]{seg.k_choice.reason}[/]", highlight=False)
+    table = RichTable(title=f"{seg.k} segments of {int(seg.used.sum())} customers")
+    for col in ("id", "name", "size", "share", *seg.plan.numeric):
+        table.add_column(col, justify="left" if col == "name" else "right")
+    for p in seg.profiles:
+        table.add_row(
+            str(p.id),
+            p.name,
+            str(p.size),
+            f"{p.share:.1%}",
+            *(f"{p.means[c]:,.1f}" if p.means[c] is not None else "" for c in seg.plan.numeric),
+        )
+    out.print(table)
+
+
+@app.command()
+def explore(
+    data: Annotated[str, typer.Argument(help="Customer table to describe.")],
+    id_column: IdOpt = None,
+    sheet: SheetOpt = None,
+) -> None:
+    """Describe a customer table: columns, recognised roles, missing values, statistics."""
+    from .io import numeric_view
+
+    with errors():
+        table = _load(data, id_column, sheet)
+        frame = table.frame
+        out.print(f"[bold]{table.source}[/]: {len(frame)} rows, {frame.shape[1]} columns")
+        for note in table.notes:
+            out.print(f"[dim]note: {note}[/]", highlight=False)
+        rt = RichTable(title="Columns")
+        for col in ("column", "role", "missing", "distinct", "mean", "min", "max"):
+            rt.add_column(col, justify="left" if col in ("column", "role") else "right")
+        for col, role in table.roles.items():
+            series = frame[col]
+            numeric = role in ("age", "income", "spending", "numeric")
+            numbers = numeric_view(series) if numeric else None
+            stats = (
+                [f"{numbers.mean():,.2f}", f"{numbers.min():,.2f}", f"{numbers.max():,.2f}"]
+                if numbers is not None and numbers.notna().any()
+                else ["", "", ""]
+            )
+            rt.add_row(str(col), role, str(int(series.isna().sum())), str(series.nunique()), *stats)
+        out.print(rt)
+
+
+@app.command("choose-k")
+def choose_k_command(
+    data: DataArg = None,
+    features: FeaturesOpt = None,
+    k_range: KRangeOpt = "2..10",
+    scale: ScaleOpt = "standard",
+    log: LogOpt = None,
+    missing: MissingOpt = "impute",
+    id_column: IdOpt = None,
+    sheet: SheetOpt = None,
+    seed: SeedOpt = 0,
+    n_init: NInitOpt = 10,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare numbers of segments (WCSS/elbow, silhouette, Calinski-Harabasz, Davies-Bouldin)."""
+    from .segmentation import segment
+
+    with errors():
+        table = _load(data, id_column, sheet)
+        with progress_bar(quiet) as callback:
+            seg = segment(
+                table,
+                features=_split(features),
+                k_range=k_range,
+                scale=scale,
+                log=log,
+                missing=missing,
+                n_init=n_init,
+                seed=seed,
+                progress=callback,
+            )
+        choice = seg.k_choice
+        rt = RichTable(title=f"Choosing k on {', '.join(seg.features)}")
+        for col in ("k", "WCSS", "silhouette", "Calinski-Harabasz", "Davies-Bouldin"):
+            rt.add_column(col, justify="right")
+        for m in choice.metrics:
+            mark = " *" if m["k"] == choice.recommended else ""
+            rt.add_row(
+                f"{m['k']}{mark}",
+                f"{m['inertia']:,.2f}",
+                *(
+                    "" if m[n] is None else f"{m[n]:.3f}"
+                    for n in ("silhouette", "calinski_harabasz", "davies_bouldin")
+                ),
+            )
+        out.print(rt)
+        if choice.silhouette_sample:
+            out.print(f"silhouette computed on a sample of {choice.silhouette_sample:,} rows")
+        out.print(f"[bold]Recommended: {choice.reason}[/]", highlight=False)
+
+
+def main() -> None:
+    """Console entry point."""
+    app(prog_name="custseg")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

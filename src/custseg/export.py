@@ -1,0 +1,132 @@
+"""Write a run's outputs (segments.csv, summary.json, model, report) atomically.
+
+Everything is first written into a staging folder inside the output folder, then moved into
+place file by file with ``os.replace``: a failed run leaves no half-written file and keeps the
+previous outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .exceptions import OutputExistsError
+from .persist import MODEL_FILENAME, save_model
+
+if TYPE_CHECKING:
+    from .segmentation import Segmentation
+
+OUTPUTS = ("segments.csv", "summary.json", MODEL_FILENAME, "report.html")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix with ``'`` text cells that a spreadsheet would run (``=``, ``+``, ``-``, ``@``).
+
+    Numbers stored as text (``-5``, ``+3.2``) are left alone. Returns a new frame.
+    """
+    out = frame.copy(deep=False)
+    for col in out.columns:
+        series = out[col]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_START).fillna(False)
+        risky &= pd.to_numeric(text.where(risky), errors="coerce").isna()
+        if risky.any():
+            out[col] = series.where(~risky, "'" + text)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
+    (frame if raw else neutralise_formulas(frame)).to_csv(path, index=False)
+
+
+@contextmanager
+def staging(out_dir: Path):
+    """A temporary folder inside ``out_dir``, removed whatever happens."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".custseg-", dir=out_dir))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_free(paths: list[Path], force: bool) -> None:
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise OutputExistsError(
+            f"Output already exists: {', '.join(existing)}; pass --force to overwrite or "
+            "choose another --out folder"
+        )
+
+
+def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
+    """Move staged files into ``out_dir`` (each move is atomic)."""
+    placed = {}
+    for name, staged in files.items():
+        target = out_dir / name
+        if staged.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            for item in staged.iterdir():
+                os.replace(item, target / item.name)
+        else:
+            os.replace(staged, target)
+        placed[name] = target
+    return placed
+
+
+def write_outputs(
+    seg: Segmentation,
+    out_dir: str | Path = "out",
+    *,
+    force: bool = False,
+    png: str | Path | None = None,
+    raw_csv: bool = False,
+    step: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Write ``segments.csv``, ``summary.json``, the model and ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    force : bool
+        Overwrite existing outputs (otherwise an existing one is an error).
+    png : path, optional
+        Also write the main charts as PNG images into this folder.
+    raw_csv : bool
+        Keep text cells that look like spreadsheet formulas as they are.
+    step : callable(str), optional
+        Told the name of each output as it is written (for progress display).
+    """
+    from .report import render_html
+
+    out_dir = Path(out_dir)
+    check_free([out_dir / name for name in OUTPUTS], force)
+    say = step or (lambda _name: None)
+    with staging(out_dir) as tmp:
+        say("segments.csv")
+        write_csv(seg.assignments(), tmp / "segments.csv", raw=raw_csv)
+        say("summary.json")
+        (tmp / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
+        say(MODEL_FILENAME)
+        save_model(seg, tmp / MODEL_FILENAME)
+        say("report.html")
+        render_html(seg, tmp / "report.html")
+        files = {name: tmp / name for name in OUTPUTS}
+        placed = publish(files, out_dir)
+    if png is not None:
+        from .report.static import write_png
+
+        say("png")
+        placed["png"] = Path(png)
+        write_png(seg, png)
+    return placed

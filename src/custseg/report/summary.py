@@ -1,0 +1,58 @@
+"""The run summary: computed once, serves ``summary.json``, the terminal and the HTML report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..segmentation import Segmentation
+
+
+def _clean(value):
+    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def build_summary(seg: Segmentation) -> dict:
+    from ..segmentation import versions
+
+    choice = seg.k_choice
+    chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
+    summary = {
+        "created": seg.created,
+        "source": seg.table.source,
+        "n_rows": int(len(seg.table.frame)),
+        "n_rows_used": int(seg.used.sum()),
+        "n_columns": int(seg.table.frame.shape[1]),
+        "roles": dict(seg.table.roles),
+        "features": seg.features,
+        "numeric_features": list(seg.plan.numeric),
+        "categorical_features": list(seg.plan.categorical),
+        "log_features": list(seg.plan.log),
+        "scale": seg.plan.scale,
+        "missing": {"policy": seg.missing_policy, "counts": seg.missing},
+        "k": seg.k,
+        "k_recommended": choice.recommended,
+        "k_reason": choice.reason,
+        "k_votes": choice.votes,
+        "silhouette_sample_size": choice.silhouette_sample,
+        "metrics": choice.metrics,
+        "inertia": seg.model.inertia_,
+        "silhouette": chosen.get("silhouette"),
+        "segments": [p.to_dict() for p in seg.profiles],
+        "centers": seg.centers.to_dict(orient="records"),
+        "params": seg.params,
+        "notes": seg.notes,
+        "versions": versions(),
+    }
+    return _clean(summary)

@@ -1,0 +1,284 @@
+"""``segment()``: the whole run in one call, returning one frozen ``Segmentation``."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+
+from . import __version__
+from .exceptions import ConfigError, DataError
+from .features import (
+    FeaturePlan,
+    build_preprocessor,
+    feature_frame,
+    numeric_to_original,
+    plan_features,
+)
+from .io import Table, load, validate
+from .model import Segmenter
+from .profile import SegmentProfile, describe, load_rules
+from .select import KChoice, choose_k, parse_k_range
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """The result of a run: data, feature plan, fitted pipeline, k evidence and profiles."""
+
+    table: Table
+    plan: FeaturePlan
+    preprocessor: ColumnTransformer
+    model: Segmenter
+    labels: np.ndarray  # per input row; -1 where the row was left out (--missing drop)
+    distances: np.ndarray  # to the row's segment centre, in model space (NaN when left out)
+    k_choice: KChoice
+    profiles: list[SegmentProfile]
+    missing: dict[str, int]
+    missing_policy: str
+    params: dict
+    notes: list[str] = field(default_factory=list)
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    # ------------------------------------------------------------ views
+    @property
+    def k(self) -> int:
+        return int(self.model.n_clusters)
+
+    @property
+    def features(self) -> list[str]:
+        return self.plan.columns
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {p.id: p.name for p in self.profiles}
+
+    @property
+    def used(self) -> np.ndarray:
+        return self.labels >= 0
+
+    @property
+    def centers(self) -> pd.DataFrame:
+        """Segment centres of the numeric features in original units, one row per segment."""
+        centers = numeric_to_original(self.preprocessor, self.plan, self.model.cluster_centers_)
+        centers.index.name = "segment"
+        return centers
+
+    def values(self) -> pd.DataFrame:
+        """Numeric feature values in original units (as float), one row per input row."""
+        return feature_frame(self.table.frame, FeaturePlan(self.plan.numeric))
+
+    def model_space(self) -> np.ndarray:
+        """The used rows as the model sees them (imputed, transformed, scaled)."""
+        X = feature_frame(self.table.frame.loc[self.used], self.plan)
+        return self.preprocessor.transform(X)
+
+    def assignments(self) -> pd.DataFrame:
+        """Every input row, values untouched, plus ``segment`` and ``segment_name``."""
+        out = self.table.frame.copy(deep=False)
+        seg_col, name_col = _free_name(out, "segment"), _free_name(out, "segment_name")
+        segment = pd.array(np.where(self.used, self.labels, 0), dtype="Int64")
+        segment[~self.used] = pd.NA
+        out[seg_col] = segment
+        names = self.names
+        out[name_col] = pd.Series(segment, index=out.index).map(names).astype("string")
+        return out
+
+    def profile_table(self) -> pd.DataFrame:
+        """Size, share and mean of each feature per segment."""
+        rows = [
+            {"segment": p.id, "name": p.name, "size": p.size, "share": round(p.share, 4)}
+            | {f: p.means[f] for f in self.plan.numeric}
+            for p in self.profiles
+        ]
+        return pd.DataFrame(rows).set_index("segment")
+
+    def summary(self) -> dict:
+        """Everything the report, ``summary.json`` and the terminal show (JSON-ready)."""
+        from .report.summary import build_summary
+
+        return build_summary(self)
+
+    def save(self, path: str | Path) -> Path:
+        """Save the fitted model safely (skops format)."""
+        from .persist import save_model
+
+        return save_model(self, path)
+
+    def report(self, path: str | Path | None = None, **options) -> str:
+        """Render the self-contained HTML report; write it to ``path`` when given."""
+        from .report import render_html
+
+        return render_html(self, path, **options)
+
+    def _repr_html_(self) -> str:
+        k = self.k_choice
+        head = (
+            f"<p><b>custseg</b>: {self.k} segments of {int(self.used.sum())} customers on "
+            f"{', '.join(self.features)}. {k.reason}</p>"
+        )
+        return head + self.profile_table().to_html(float_format=lambda v: f"{v:,.2f}")
+
+
+def _free_name(frame: pd.DataFrame, name: str) -> str:
+    while name in frame.columns:
+        name = f"{name}_custseg"
+    return name
+
+
+def segment(
+    data: str | Path | pd.DataFrame | Table,
+    *,
+    features: Sequence[str] | str | None = None,
+    k: int | str = "auto",
+    k_range: str | Sequence[int] | None = None,
+    scale: str = "standard",
+    log: bool | str | Sequence[str] | None = None,
+    one_hot: Sequence[str] | str | None = None,
+    missing: str = "impute",
+    id_column: str | None = None,
+    n_init: int = 10,
+    seed: int = 0,
+    engine: str = "lloyd",
+    rules: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Segmentation:
+    """Segment customers with K-Means, end to end.
+
+    Parameters
+    ----------
+    data : path, DataFrame or Table
+        The customer table (see :func:`custseg.io.load` for the formats).
+    features : list of str or comma-separated str, optional
+        Numeric feature columns; default every numeric non-id column.
+    k : "auto" or int
+        Number of segments; ``"auto"`` takes the recommended k.
+    k_range : "2..10" or list of int, optional
+        Candidates compared for the recommendation (default 2..10).
+    scale : {"standard", "minmax", "robust", "none"}
+    log : bool, "auto" or list of columns, optional
+        Log-transform skewed money-like columns.
+    one_hot : list of str, optional
+        Categorical columns to one-hot encode (e.g. ``"Gender"``).
+    missing : {"impute", "drop", "error"}
+        Missing feature values: median-imputed (default), rows dropped, or an error.
+    id_column : str, optional
+        The customer id column (``"none"`` for none); recognised by name by default.
+    n_init, seed : int
+        K-Means restarts and random seed; the same data and seed give the same segments.
+    engine : str
+        K-Means engine name.
+    rules : path, optional
+        A naming/actions rules file replacing the shipped one.
+    progress : callable(step, done, total), optional
+        Progress callback, e.g. for a progress bar.
+
+    Returns
+    -------
+    Segmentation
+    """
+    table = data if isinstance(data, Table) else load(data, id_column=id_column)
+    plan = plan_features(table, features, scale=scale, log=log, one_hot=one_hot)
+    if k != "auto":
+        try:
+            k = int(k)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"--k must be 'auto' or a whole number, not {k!r}") from exc
+        if k < 1:
+            raise ConfigError(f"--k must be at least 1, got {k}")
+    rule_set = load_rules(rules)
+    missing_counts = validate(
+        table,
+        plan.numeric,
+        categorical=plan.categorical,
+        n_clusters=k if k != "auto" else 2,
+        missing=missing,
+    )
+    X = feature_frame(table.frame, plan)
+    keep = X[list(plan.numeric)].notna().all(axis=1).to_numpy() if missing == "drop" else None
+    if keep is not None:
+        X = X.loc[keep]
+    preprocessor = build_preprocessor(plan)
+    with np.errstate(all="ignore"):
+        Z = preprocessor.fit_transform(X)
+    if not np.isfinite(Z).all():
+        bad = [c for c, ok in zip(plan.columns, np.isfinite(Z).all(axis=0), strict=False) if not ok]
+        raise DataError(
+            f"Values in {bad!r} are too large to scale (the result overflows); "
+            "rescale the column (e.g. to thousands) or use --scale robust"
+        )
+    n_rows = len(Z)
+    ks = parse_k_range(k_range, n_rows) if n_rows > 2 else []
+    if k != "auto" and k not in ks and k > 1:
+        ks = sorted({*ks, k})
+    notes = list(table.notes) + list(plan.notes)
+    if ks:
+        step = (lambda done, total: progress("choose k", done, total)) if progress else None
+        choice = choose_k(Z, ks, n_init=n_init, random_state=seed, engine=engine, progress=step)
+    else:
+        choice = KChoice([], 1, "too few rows to compare numbers of segments", {})
+    if k == "auto":
+        k = choice.recommended
+    model = choice.models.get(k) or Segmenter(
+        k, n_init=n_init, random_state=seed, engine=engine
+    ).fit(Z)
+    labels = np.full(len(table.frame), -1, dtype=int)
+    distances = np.full(len(table.frame), np.nan)
+    _, dist = model.distances(Z)
+    if keep is None:
+        labels[:], distances[:] = model.labels_, dist
+    else:
+        labels[keep], distances[keep] = model.labels_, dist
+        notes.append(f"dropped {int((~keep).sum())} rows with missing feature values")
+    gender_cols = table.columns_with("gender")
+    values = feature_frame(table.frame, FeaturePlan(plan.numeric))
+    profiles = describe(
+        values,
+        labels,
+        table.roles,
+        gender=table.frame[gender_cols[0]] if gender_cols else None,
+        rules=rule_set,
+    )
+    params = {
+        "k": k,
+        "k_range": choice.ks,
+        "scale": scale,
+        "n_init": n_init,
+        "seed": seed,
+        "engine": engine,
+        "missing": missing,
+        "rules": str(rules) if rules else "built-in",
+    }
+    return Segmentation(
+        table=table,
+        plan=plan,
+        preprocessor=preprocessor,
+        model=model,
+        labels=labels,
+        distances=distances,
+        k_choice=choice,
+        profiles=profiles,
+        missing=missing_counts,
+        missing_policy=missing,
+        params=params,
+        notes=notes,
+    )
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+
+    return {
+        "custseg": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+    }

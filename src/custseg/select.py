@@ -1,0 +1,175 @@
+"""Choosing k: elbow (WCSS) and its knee, silhouette, Calinski-Harabasz and Davies-Bouldin.
+
+Each criterion votes for one k; the k with most votes is recommended, ties going to the higher
+silhouette. The reason says in plain words what each criterion prefers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from .exceptions import ConfigError
+from .model import Segmenter
+
+SILHOUETTE_EXACT_MAX = 10_000  # rows; beyond this silhouette is computed on a sample this size
+
+
+@dataclass
+class KChoice:
+    """Metrics per k and the recommendation."""
+
+    metrics: list[dict]
+    recommended: int
+    reason: str
+    votes: dict[str, int | None]
+    silhouette_sample: int | None = None
+    models: dict[int, Segmenter] = field(default_factory=dict, repr=False)
+
+    @property
+    def ks(self) -> list[int]:
+        return [m["k"] for m in self.metrics]
+
+    def metric(self, name: str) -> list[float]:
+        return [m[name] for m in self.metrics]
+
+
+def parse_k_range(value: str | Sequence[int] | None, n_rows: int | None = None) -> list[int]:
+    """``"2..10"``, ``"2-10"``, ``"3,5,8"`` or a sequence -> sorted list of candidate k."""
+    if value is None:
+        ks = list(range(2, 11))
+    elif isinstance(value, str):
+        text = value.replace(" ", "")
+        try:
+            if ".." in text or "-" in text:
+                lo, hi = (int(p) for p in text.replace("..", "-").split("-"))
+                ks = list(range(lo, hi + 1))
+            else:
+                ks = [int(p) for p in text.split(",") if p]
+        except ValueError as exc:
+            raise ConfigError(f"--k-range must look like 2..10 or 3,5,8, not {value!r}") from exc
+    else:
+        ks = [int(k) for k in value]
+    ks = sorted(set(ks))
+    if not ks or ks[0] < 2:
+        raise ConfigError(f"--k-range needs candidates of at least 2 segments, got {value!r}")
+    if n_rows is not None:
+        ks = [k for k in ks if k < n_rows]
+        if not ks:
+            raise ConfigError(
+                f"Only {n_rows} rows: too few to compare numbers of segments; pass --k"
+            )
+    return ks
+
+
+def knee(ks: Sequence[int], inertia: Sequence[float]) -> int | None:
+    """The knee of the elbow curve (Kneedle), or ``None`` when the curve has none."""
+    if len(ks) < 3:
+        return None
+    from kneed import KneeLocator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = KneeLocator(list(ks), list(inertia), curve="convex", direction="decreasing").knee
+    return int(found) if found is not None else None
+
+
+def choose_k(
+    X,
+    k_range: str | Sequence[int] | None = None,
+    *,
+    n_init: int = 10,
+    random_state: int | None = 0,
+    engine: str = "lloyd",
+    silhouette_max: int = SILHOUETTE_EXACT_MAX,
+    progress: Callable[[int, int], None] | None = None,
+) -> KChoice:
+    """Fit K-Means for each candidate k and recommend one.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Scaled features.
+    k_range : "2..10", list of int, optional
+    silhouette_max : int
+        Silhouette is exact up to this many rows, on a seeded sample of this size beyond.
+    progress : callable(done, total), optional
+        Called after each k.
+    """
+    X = np.asarray(X)
+    ks = parse_k_range(k_range, len(X))
+    sample = None
+    if len(X) > silhouette_max:
+        sample = np.random.default_rng(random_state).choice(len(X), silhouette_max, replace=False)
+    metrics, models = [], {}
+    for i, k in enumerate(ks):
+        model = Segmenter(k, n_init=n_init, random_state=random_state, engine=engine).fit(X)
+        labels = model.labels_
+        n_found = len(np.unique(labels))
+        row = {"k": k, "inertia": model.inertia_}
+        if n_found < 2:
+            row.update(silhouette=None, calinski_harabasz=None, davies_bouldin=None)
+        else:
+            if sample is None:
+                sil = silhouette_score(X, labels)
+            elif len(np.unique(labels[sample])) > 1:
+                sil = silhouette_score(X[sample], labels[sample])
+            else:
+                sil = None
+            row.update(
+                silhouette=None if sil is None else float(sil),
+                calinski_harabasz=float(calinski_harabasz_score(X, labels)),
+                davies_bouldin=float(davies_bouldin_score(X, labels)),
+            )
+        metrics.append(row)
+        models[k] = model
+        if progress:
+            progress(i + 1, len(ks))
+    return _recommend(metrics, models, len(sample) if sample is not None else None)
+
+
+def _best(metrics: list[dict], name: str, lower: bool = False) -> int | None:
+    rows = [m for m in metrics if m[name] is not None]
+    if not rows:
+        return None
+    pick = min if lower else max
+    return pick(rows, key=lambda m: m[name])["k"]
+
+
+def _recommend(metrics, models, sample_size) -> KChoice:
+    ks = [m["k"] for m in metrics]
+    votes = {
+        "elbow": knee(ks, [m["inertia"] for m in metrics]),
+        "silhouette": _best(metrics, "silhouette"),
+        "calinski_harabasz": _best(metrics, "calinski_harabasz"),
+        "davies_bouldin": _best(metrics, "davies_bouldin", lower=True),
+    }
+    counted = [k for k in votes.values() if k is not None]
+    if not counted:
+        k = ks[0]
+        return KChoice(metrics, k, f"k={k}: no criterion could be computed", votes, sample_size)
+    sil = {m["k"]: (m["silhouette"] if m["silhouette"] is not None else -1) for m in metrics}
+    k = max(set(counted), key=lambda c: (counted.count(c), sil[c], -c))
+    labels = {
+        "elbow": "the elbow (knee of the WCSS curve)",
+        "silhouette": "the best silhouette",
+        "calinski_harabasz": "the best Calinski-Harabasz score",
+        "davies_bouldin": "the best (lowest) Davies-Bouldin index",
+    }
+    agree = [labels[n] for n, v in votes.items() if v == k]
+    disagree = [f"{labels[n]} points to {v}" for n, v in votes.items() if v is not None and v != k]
+    verb = {1: "points", 2: "both point"}.get(len(agree), "all point")
+    reason = f"k={k}: {_join(agree)} {verb} here"
+    if disagree:
+        reason += f"; {_join(disagree)}"
+    if votes["elbow"] is None:
+        reason += "; the WCSS curve has no clear elbow"
+    return KChoice(metrics, k, reason + ".", votes, sample_size, models)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
