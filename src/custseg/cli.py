@@ -301,5 +301,9 @@ def main() -> None:
     app(prog_name="custseg")
 
 
+# Subcommands that live in their own modules register themselves on import.
+from .commands import *  # noqa: E402,F403
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
