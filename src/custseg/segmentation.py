@@ -149,6 +149,7 @@ def segment(
     engine: str = "lloyd",
     rules: str | Path | None = None,
     progress: Progress | None = None,
+    k_choice: KChoice | None = None,
 ) -> Segmentation:
     """Segment customers with K-Means, end to end.
 
@@ -179,6 +180,10 @@ def segment(
         A naming/actions rules file replacing the shipped one.
     progress : callable(step, done, total), optional
         Progress callback, e.g. for a progress bar.
+    k_choice : KChoice, optional
+        The k search of an earlier run on the same table, features, scaling and missing policy
+        (its ``seg.k_choice``): reused, with its fitted models, instead of searching again, so
+        trying another k costs no K-Means fit. ``k_range`` is then ignored.
 
     Returns
     -------
@@ -219,7 +224,9 @@ def segment(
     if k != "auto" and k not in ks and k > 1:
         ks = sorted({*ks, k})
     notes = list(table.notes) + list(plan.notes)
-    if ks:
+    if k_choice is not None:
+        choice = k_choice
+    elif ks:
         step = (lambda done, total: progress("choose k", done, total)) if progress else None
         choice = choose_k(Z, ks, n_init=n_init, random_state=seed, engine=engine, progress=step)
     else:
@@ -229,6 +236,8 @@ def segment(
     model = choice.models.get(k) or Segmenter(
         k, n_init=n_init, random_state=seed, engine=engine
     ).fit(Z)
+    if k_choice is not None:
+        _check_reused(model, Z)
     labels = np.full(len(table.frame), -1, dtype=int)
     distances = np.full(len(table.frame), np.nan)
     _, dist = model.distances(Z)
@@ -270,6 +279,19 @@ def segment(
         params=params,
         notes=notes,
     )
+
+
+def _check_reused(model: Segmenter, Z: np.ndarray) -> None:
+    """A model from a reused k search must have been fitted on these very rows."""
+    same = len(model.labels_) == len(Z) and model.n_features_in_ == Z.shape[1]
+    if same:
+        nearest, _ = model.distances(Z)
+        same = np.mean(nearest != model.labels_) <= 0.01  # ties may fall either way
+    if not same:
+        raise ConfigError(
+            "k_choice comes from a run on other data or features; pass the k_choice of a run "
+            "on the same table, features, scaling and missing policy, or leave it out"
+        )
 
 
 def versions() -> dict[str, str]:
