@@ -1,0 +1,264 @@
+"""Cached library calls behind the dashboard: loading, the k search, the result at a chosen k.
+
+Every cache is keyed explicitly: a *data key* naming the content (the sample, an upload's
+SHA-256, a server file's path, size and modification time), the column roles and the settings.
+So moving the k slider reuses the loaded table and the k search (``segment(k_choice=...)``)
+and only profiles the chosen k. The caches live in ``st.cache_resource`` (one per server, shared
+by sessions); results are frozen ``Segmentation`` objects that the app never changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ..datasets import sample_customers
+from ..exceptions import CustsegError, SourceError
+from ..export import neutralise_formulas
+from ..io import NUMERIC_ROLES, Table, load, numeric_view
+from ..persist import MODEL_FILENAME, save_model
+from ..segmentation import Progress, Segmentation, segment
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm", "jsonl", "ndjson"]
+SAMPLE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded table and the key that names its content in the caches."""
+
+    key: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the k search depends on besides the data."""
+
+    features: tuple[str, ...]
+    scale: str = "standard"
+    missing: str = "impute"
+
+
+class LRU:
+    """A small thread-safe least-recently-used store (held by ``st.cache_resource``)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
+
+@st.cache_resource(show_spinner=False)
+def _searches() -> LRU:
+    return LRU(8)
+
+
+@st.cache_resource(show_spinner=False)
+def _fits() -> LRU:
+    return LRU(32)
+
+
+# ---------------------------------------------------------------- loading
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _sample_table() -> Table:
+    table = load(sample_customers(SAMPLE_ROWS))
+    table.source = "built-in sample customers"
+    return table
+
+
+def load_sample() -> Loaded:
+    """The built-in sample customers."""
+    return Loaded(f"sample:{SAMPLE_ROWS}", _sample_table())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _upload_table(digest: str, name: str, _content: bytes) -> Table:
+    with tempfile.TemporaryDirectory(prefix="custseg-upload-") as folder:
+        path = Path(folder) / (Path(name).name or "upload.csv")
+        path.write_bytes(_content)
+        try:
+            table = load(path)
+        except CustsegError as exc:
+            _rename_in_message(exc, str(path), name)
+            raise
+    table.source = f"{name} (uploaded)"
+    return table
+
+
+def load_upload(name: str, content: bytes) -> Loaded:
+    """An uploaded file (CSV, TSV, Parquet, Excel, JSON lines), read by ``custseg.io.load``."""
+    if not content:
+        raise SourceError(f"'{name}' is empty; export the table again with a header row")
+    digest = hashlib.sha256(content).hexdigest()
+    return Loaded(f"upload:{digest}", _upload_table(digest, name, content))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _path_table(path: str, size: int, mtime_ns: int) -> Table:
+    return load(Path(path))
+
+
+def load_path(text: str) -> Loaded:
+    """A file or Parquet folder on the server, re-read when its size or time changes."""
+    text = text.strip().strip("'\"")
+    if not text:
+        raise SourceError("Type the path of a customer table on the server")
+    path = Path(text).expanduser()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise SourceError(f"No such file or folder: '{path}'; check the path") from None
+    return Loaded(
+        f"path:{path}:{stat.st_size}:{stat.st_mtime_ns}",
+        _path_table(str(path), stat.st_size, stat.st_mtime_ns),
+    )
+
+
+def _rename_in_message(exc: CustsegError, old: str, new: str) -> None:
+    """Say the user's file name, not the temporary path it was saved under."""
+    exc.args = tuple(a.replace(old, new) if isinstance(a, str) else a for a in exc.args)
+    if hasattr(exc, "problems"):
+        exc.problems = [p.replace(old, new) for p in exc.problems]
+
+
+def with_roles(table: Table, roles: dict[str, str]) -> Table:
+    """The same rows with the roles the user corrected."""
+    if roles == table.roles:
+        return table
+    return Table(table.frame, dict(roles), table.source, table.first_line, list(table.notes))
+
+
+def numeric_columns(table: Table) -> list[str]:
+    return table.columns_with(*NUMERIC_ROLES)
+
+
+def presets(table: Table) -> dict[str, list[str]]:
+    """Named feature sets: every numeric column, and the 2D/3D views when the roles allow."""
+    found = {role: table.columns_with(role) for role in ("age", "income", "spending")}
+    out = {"All numeric columns": numeric_columns(table)}  # first: the CLI's default too
+    if found["income"] and found["spending"]:
+        pair = [found["income"][0], found["spending"][0]]
+        out["Income × spending (2D)"] = pair
+        if found["age"]:
+            out["Age × income × spending (3D)"] = [found["age"][0], *pair]
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def overview(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> pd.DataFrame:
+    """One row per column: role, missing values, distinct values and numeric statistics."""
+    frame, rows = _table.frame, []
+    for col, role in roles:
+        series = frame[col]
+        numbers = numeric_view(series) if role in NUMERIC_ROLES else None
+        has = numbers is not None and numbers.notna().any()
+        rows.append(
+            {
+                "column": col,
+                "role": role,
+                "type": str(series.dtype),
+                "missing": int(series.isna().sum()),
+                "distinct": int(series.nunique()),
+                "mean": numbers.mean() if has else None,
+                "min": numbers.min() if has else None,
+                "max": numbers.max() if has else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- segmenting
+
+
+def search_key(loaded: Loaded, table: Table, settings: Settings) -> tuple:
+    return (loaded.key, tuple(table.roles.items()), settings)
+
+
+def is_searched(key: tuple) -> bool:
+    return key in _searches()
+
+
+def search(key: tuple, table: Table, settings: Settings, progress: Progress | None = None):
+    """The recommended segmentation and its k search, computed once per key."""
+    found = _searches().get(key)
+    if found is None:
+        found = segment(
+            table,
+            features=list(settings.features),
+            scale=settings.scale,
+            missing=settings.missing,
+            progress=progress,
+        )
+        _searches().put(key, found)
+    return found
+
+
+def at_k(key: tuple, base: Segmentation, k: int) -> Segmentation:
+    """The segmentation at ``k``, reusing the k search of ``base`` (no new K-Means fit)."""
+    if k == base.k:
+        return base
+    found = _fits().get((key, k))
+    if found is None:
+        found = segment(
+            base.table,
+            features=list(base.plan.numeric),
+            scale=base.plan.scale,
+            missing=base.missing_policy,
+            k=k,
+            k_choice=base.k_choice,
+        )
+        _fits().put((key, k), found)
+    return found
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def segments_csv(seg: Segmentation) -> bytes:
+    """``segments.csv``: every input row plus its segment, formula-like cells neutralised."""
+    return neutralise_formulas(seg.assignments()).to_csv(index=False).encode("utf-8")
+
+
+def report_html(seg: Segmentation) -> bytes:
+    """``report.html``: the library's self-contained report."""
+    return seg.report().encode("utf-8")
+
+
+def model_bytes(seg: Segmentation) -> bytes:
+    """The fitted model as ``custseg.persist.save_model`` writes it (via a temporary file)."""
+    with tempfile.TemporaryDirectory(prefix="custseg-model-") as folder:
+        return save_model(seg, Path(folder) / MODEL_FILENAME).read_bytes()
+
+
+def deferred(build: Callable[[Segmentation], bytes], seg: Segmentation) -> Callable[[], bytes]:
+    """A download body built only when the user clicks."""
+    return lambda: build(seg)

@@ -1,0 +1,313 @@
+"""The dashboard's building blocks: the controls in the sidebar and the result views.
+
+Only layout lives here; the data work is a cached library call in :mod:`custseg.app.state`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from ..exceptions import CustsegError, DataError
+from ..io import ROLES, Table
+from ..report._common import segment_colors
+from ..segmentation import Segmentation
+from . import charts, state
+
+log = logging.getLogger("custseg.app")
+T = TypeVar("T")
+
+SOURCES = ("Sample customers", "Upload a file", "Path on the server")
+SCALES = {
+    "standard": "Standardise (mean 0, sd 1)",
+    "minmax": "Min-max (0 to 1)",
+    "robust": "Robust (median and IQR)",
+    "none": "None (raw units)",
+}
+MISSING = {
+    "impute": "Fill with the median",
+    "drop": "Leave those customers out",
+    "error": "Stop with an error",
+}
+K_MODES = ("Recommended", "Choose")
+CUSTOM = "Custom"
+CARDS_PER_ROW = 3
+ACTION_LABELS = {"promotions": "Promotions", "campaigns": "Campaigns", "resources": "Resources"}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A segmentation on screen, with the key of the data it came from."""
+
+    data_key: str
+    seg: Segmentation
+    auto: bool
+
+
+def md(text: object) -> str:
+    """Text shown literally in Streamlit markdown (``$``, ``*``, ``_`` ... are not markup)."""
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", str(text))
+
+
+def show_error(exc: BaseException) -> None:
+    """The library's message in the page: one line, or a list of every problem."""
+    if isinstance(exc, DataError) and len(exc.problems) > 1:
+        st.error(
+            f"{len(exc.problems)} problems in the data:\n\n"
+            + "\n".join(f"* {md(p)}" for p in exc.problems)
+        )
+    else:
+        st.error(md(exc))
+
+
+def guard(what: str, call: Callable[..., T], *args, **kwargs) -> T | None:
+    """Run ``call``; on failure show the message (never a traceback) and return ``None``."""
+    try:
+        return call(*args, **kwargs)
+    except CustsegError as exc:
+        show_error(exc)
+    except Exception as exc:  # an unexpected failure: a message here, the traceback in the log
+        log.exception("unexpected error while %s", what)
+        if os.environ.get("CUSTSEG_DEBUG"):
+            st.exception(exc)
+        else:
+            st.error(
+                md(
+                    f"Unexpected {type(exc).__name__} while {what}: {exc} (set CUSTSEG_DEBUG=1 "
+                    "to see the traceback, and please report it)"
+                )
+            )
+    return None
+
+
+# ---------------------------------------------------------------- sidebar controls
+
+
+def choose_source() -> Callable[[], state.Loaded] | None:
+    """The data source widgets; returns how to load the chosen table (``None``: nothing yet)."""
+    kind = st.radio("Customer table", SOURCES, key="source")
+    if kind == SOURCES[0]:
+        st.caption(f"{state.SAMPLE_ROWS} generated mall customers with five known groups.")
+        return state.load_sample
+    if kind == SOURCES[1]:
+        upload = st.file_uploader(
+            "CSV, TSV, Parquet, Excel or JSON lines", type=state.UPLOAD_TYPES, key="upload"
+        )
+        if upload is None:
+            return None
+        return lambda: state.load_upload(upload.name, upload.getvalue())
+    path = st.text_input("File or Parquet folder on the server", key="server_path")
+    if not path.strip():
+        return None
+    return lambda: state.load_path(path)
+
+
+def role_editor(loaded: state.Loaded) -> Table:
+    """The recognised column roles, each correctable; returns the table with the user's roles."""
+    table = loaded.table
+    roles = dict(table.roles)
+    with st.expander(f"Column roles ({len(roles)} columns)"):
+        st.caption("Recognised from names and contents; correct any that are wrong.")
+        for col, role in table.roles.items():
+            roles[col] = st.selectbox(
+                md(col), ROLES, index=ROLES.index(role), key=f"role|{loaded.key}|{col}"
+            )
+    return state.with_roles(table, roles)
+
+
+def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | None:
+    """Feature set (with the 2D/3D presets), scaling and missing-value policy."""
+    named = state.presets(table)
+    numeric = state.numeric_columns(table)
+    if not numeric:
+        st.warning("No numeric columns: give a column a numeric role under Column roles.")
+        return None
+    choice = st.selectbox("Feature set", [*named, CUSTOM], key=f"preset|{loaded.key}")
+    if choice == CUSTOM:
+        key = f"features|{loaded.key}"
+        if key in st.session_state:  # drop columns that lost their numeric role
+            st.session_state[key] = [c for c in st.session_state[key] if c in numeric]
+        features = st.multiselect("Features", numeric, default=numeric, key=key)
+    else:
+        features = named[choice]
+        st.caption(md(", ".join(features)))
+    scale = st.selectbox("Scaling", list(SCALES), format_func=SCALES.get, key="scale")
+    missing = st.selectbox("Missing values", list(MISSING), format_func=MISSING.get, key="missing")
+    if not features:
+        st.warning("Choose at least one feature.")
+        return None
+    return state.Settings(tuple(features), scale, missing)
+
+
+def k_control(key: tuple, base: Segmentation) -> tuple[int, bool]:
+    """Recommended k, or a slider over the compared k; returns (k, whether it is automatic)."""
+    choice = base.k_choice
+    mode = st.radio("Number of segments", K_MODES, key="k_mode", horizontal=True)
+    if mode == K_MODES[0] or len(choice.ks) < 2:
+        st.caption(f"Recommended: k = {choice.recommended}")
+        return choice.recommended, True
+    ident = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+    k = st.slider("k", min(choice.ks), max(choice.ks), value=choice.recommended, key=f"k|{ident}")
+    return int(k), False
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_search(key: tuple, table: Table, settings: state.Settings) -> Segmentation | None:
+    """The k search, with a progress bar the first time a key is computed."""
+    if state.is_searched(key):
+        return guard("segmenting", state.search, key, table, settings)
+    bar = st.progress(0.0, text="Comparing numbers of segments ...")
+
+    def progress(step: str, done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Comparing numbers of segments: {done} of {total} tried")
+
+    try:
+        return guard("segmenting", state.search, key, table, settings, progress)
+    finally:
+        bar.empty()
+
+
+# ---------------------------------------------------------------- results
+
+
+def headline(result: Result) -> None:
+    seg = result.seg
+    choice = seg.k_choice
+    st.subheader(md(f"{seg.k} segments of {int(seg.used.sum()):,} customers"))
+    st.caption(md(f"{seg.table.source} · features: {', '.join(seg.features)}"))
+    chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
+    cols = st.columns(4)
+    cols[0].metric("Customers", f"{int(seg.used.sum()):,}")
+    cols[1].metric("Segments", seg.k)
+    cols[2].metric("Recommended k", choice.recommended)
+    sil = chosen.get("silhouette")
+    cols[3].metric("Silhouette", "n/a" if sil is None else f"{sil:.2f}")
+    if result.auto:
+        st.success(md(f"Recommended {choice.reason}"))
+    else:
+        st.info(md(f"You chose k = {seg.k}. Recommended {choice.reason}"))
+
+
+def segment_cards(seg: Segmentation) -> None:
+    """One bordered card per segment: name, size, persona and suggested actions."""
+    colors = segment_colors(seg)
+    profiles = seg.profiles
+    for start in range(0, len(profiles), CARDS_PER_ROW):
+        row = st.columns(CARDS_PER_ROW)
+        for col, p in zip(row, profiles[start : start + CARDS_PER_ROW], strict=False):
+            with col.container(border=True, key=f"card-{p.id}"):
+                st.markdown(
+                    f'<span style="color:{colors[p.id]};font-size:1.4em">&#9679;</span> '
+                    f"**{md(p.name)}**",
+                    unsafe_allow_html=True,
+                )
+                st.caption(f"Segment {p.id} · {p.size:,} customers · {p.share:.1%}")
+                if p.persona:
+                    st.markdown(md(p.persona))
+                if p.actions:
+                    st.markdown(
+                        "\n".join(
+                            f"* **{ACTION_LABELS.get(kind, kind.title())}**: {md(text)}"
+                            for kind, text in p.actions.items()
+                        )
+                    )
+
+
+def downloads(seg: Segmentation) -> None:
+    """``segments.csv``, ``report.html`` and the model, each built when clicked."""
+    files = [
+        ("segments.csv", state.segments_csv, "text/csv"),
+        ("report.html", state.report_html, "text/html"),
+        ("model.skops", state.model_bytes, "application/octet-stream"),
+    ]
+    for col, (name, build, mime) in zip(st.columns(len(files)), files, strict=True):
+        col.download_button(
+            f"Download {name}",
+            state.deferred(build, seg),
+            file_name=name,
+            mime=mime,
+            on_click="ignore",
+            key=f"download|{name}",
+            width="stretch",
+        )
+
+
+def charts_tab(seg: Segmentation) -> None:
+    left, right = st.columns([2, 1])
+    flat = charts.scatter(seg, 2)
+    with left:
+        if flat is None:
+            st.info("The 2D view needs at least two numeric features.")
+        else:
+            st.markdown("**Customers and segment centres (2D)**")
+            st.plotly_chart(flat[0], key="scatter2d")
+            st.caption(md(f"Diamonds mark the segment centres; {flat[1]}."))
+    with right:
+        st.markdown("**Segment sizes**")
+        st.plotly_chart(charts.sizes(seg), key="sizes")
+    solid = charts.scatter(seg, 3)
+    if solid is not None:
+        st.markdown("**Customers and segment centres (3D)**")
+        st.plotly_chart(solid[0], key="scatter3d")
+        st.caption(md(f"Drag to rotate, scroll to zoom; {solid[1]}."))
+
+
+def profiles_tab(seg: Segmentation) -> None:
+    st.markdown("**Mean of each feature per segment**")
+    st.dataframe(seg.profile_table().style.format(precision=1, thousands=","))
+    index = pd.DataFrame({p.name: p.index for p in seg.profiles}).T.rename_axis("segment")
+    st.markdown("**Index against all customers** (100 = average)")
+    st.dataframe(index.style.format(precision=0, na_rep=""))
+
+
+def choosing_k_tab(seg: Segmentation) -> None:
+    choice = seg.k_choice
+    st.markdown(md(choice.reason))
+    fig = charts.k_charts(seg)
+    if fig is None:
+        st.info("Too few rows to compare numbers of segments.")
+        return
+    st.plotly_chart(fig, key="kcharts")
+    note = "Orange rings mark the k each criterion prefers; the red line marks the k shown."
+    if choice.silhouette_sample:
+        note += f" Silhouette on a seeded sample of {choice.silhouette_sample:,} customers."
+    st.caption(note)
+    st.dataframe(pd.DataFrame(choice.metrics).set_index("k"))
+
+
+def data_tab(result: Result) -> None:
+    table = result.seg.table
+    frame = table.frame
+    st.markdown(md(f"{table.source}: {len(frame):,} rows, {frame.shape[1]} columns"))
+    for note in result.seg.notes:
+        st.caption(md(f"note: {note}"))
+    roles = tuple(table.roles.items())
+    st.dataframe(state.overview(result.data_key, roles, table), hide_index=True)
+    st.markdown("**First rows**")
+    st.dataframe(frame.head(100))
+
+
+def results(result: Result) -> None:
+    """Everything about one segmentation: headline, cards, downloads and the detail tabs."""
+    headline(result)
+    segment_cards(result.seg)
+    downloads(result.seg)
+    tabs = st.tabs(["Charts", "Profiles", "Choosing k", "Data"])
+    with tabs[0]:
+        charts_tab(result.seg)
+    with tabs[1]:
+        profiles_tab(result.seg)
+    with tabs[2]:
+        choosing_k_tab(result.seg)
+    with tabs[3]:
+        data_tab(result)
