@@ -23,7 +23,7 @@ import streamlit as st
 from ..datasets import sample_customers
 from ..exceptions import CustsegError, SourceError
 from ..export import neutralise_formulas
-from ..io import NUMERIC_ROLES, Table, load, numeric_view
+from ..io import NUMERIC_ROLES, Table, auto_features, load, numeric_view
 from ..persist import MODEL_FILENAME, save_model
 from ..segmentation import Progress, Segmentation, segment
 
@@ -159,6 +159,11 @@ def with_roles(table: Table, roles: dict[str, str]) -> Table:
 
 def numeric_columns(table: Table) -> list[str]:
     return table.columns_with(*NUMERIC_ROLES)
+
+
+def numeric_features(table: Table) -> list[str]:
+    """The numeric columns; the library's error when there are none."""
+    return auto_features(table)[0]
 
 
 def presets(table: Table) -> dict[str, list[str]]:

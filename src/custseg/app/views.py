@@ -127,9 +127,6 @@ def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | Non
     """Feature set (with the 2D/3D presets), scaling and missing-value policy."""
     named = state.presets(table)
     numeric = state.numeric_columns(table)
-    if not numeric:
-        st.warning("No numeric columns: give a column a numeric role under Column roles.")
-        return None
     choice = st.selectbox("Feature set", [*named, CUSTOM], key=f"preset|{loaded.key}")
     if choice == CUSTOM:
         key = f"features|{loaded.key}"

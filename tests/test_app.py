@@ -1,0 +1,286 @@
+"""The dashboard through Streamlit's AppTest: each flow a user takes, run in-process."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("streamlit", reason="the dashboard needs the 'app' extra")
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from custseg import sample_customers  # noqa: E402
+from custseg.app import APP_FILE, state, views  # noqa: E402
+from custseg.cli import app as cli_app  # noqa: E402
+
+TIMEOUT = 120
+INCOME, SPENDING = "Annual Income (k$)", "Spending Score (1-100)"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """AppTest runs in this process: start each test with empty caches."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts of the expensive library calls the dashboard makes."""
+    import custseg.segmentation as segmentation
+
+    counts = {"load": 0, "choose_k": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(state, "load", counting("load", state.load))
+    monkeypatch.setattr(segmentation, "choose_k", counting("choose_k", segmentation.choose_k))
+    return counts
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(str(APP_FILE), default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def unmd(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def cards(at: AppTest) -> list[str]:
+    """Segment names on the cards, in order."""
+    titles = [m.value for m in at.markdown if "&#9679;" in m.value]
+    return [unmd(re.search(r"\*\*(.+)\*\*", t).group(1)) for t in titles]
+
+
+def widget(widgets, label: str):
+    return next(w for w in widgets if unmd(w.label) == label)
+
+
+def shown(at: AppTest):
+    return at.session_state["last_good"].seg
+
+
+def no_failure(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.radio(key="source").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value((name, content, "application/octet-stream"))
+    return at.run()
+
+
+def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
+    buffer = io.BytesIO()
+    if suffix == "csv":
+        frame.to_csv(buffer, index=False)
+    elif suffix == "tsv":
+        frame.to_csv(buffer, index=False, sep="\t")
+    elif suffix == "parquet":
+        frame.to_parquet(buffer, index=False)
+    elif suffix == "xlsx":
+        frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- flows
+
+
+def test_sample_data_shows_cards_charts_and_downloads():
+    at = start()
+    no_failure(at)
+    seg = shown(at)
+    assert seg.k == seg.k_choice.recommended
+    assert cards(at) == [p.name for p in seg.profiles]
+    assert seg.features == ["Age", INCOME, SPENDING]
+    assert at.subheader[0].value == f"{seg.k} segments of 200 customers"
+    assert at.success[0].value.startswith("Recommended k=")
+    # recognised roles are shown and correctable
+    assert widget(at.selectbox, "CustomerID").value == "id"
+    assert widget(at.selectbox, "Gender").value == "gender"
+    assert widget(at.selectbox, INCOME).value == "income"
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == [f"Download {n}" for n in ("segments.csv", "report.html", "model.skops")]
+    assert [t.label for t in at.tabs] == ["Charts", "Profiles", "Choosing k", "Data"]
+    assert len(at.get("plotly_chart")) == 4  # 2D, sizes, 3D, k charts
+
+
+def test_k_change_reuses_the_data_and_the_k_search(calls):
+    at = start()
+    assert calls == {"load": 1, "choose_k": 1}
+    at.radio(key="k_mode").set_value("Choose").run()
+    assert at.slider[0].value == shown(at).k_choice.recommended
+    for k in (3, 7, 4):
+        at.slider[0].set_value(k).run()
+        no_failure(at)
+        assert len(cards(at)) == k == shown(at).k
+        assert at.info[0].value.startswith(f"You chose k = {k}.")
+    assert calls == {"load": 1, "choose_k": 1}
+    at.radio(key="k_mode").set_value("Recommended").run()
+    assert shown(at).k == shown(at).k_choice.recommended
+
+
+def test_feature_presets_and_custom_features(calls):
+    at = start()
+    preset = widget(at.selectbox, "Feature set")
+    assert preset.options == [
+        "All numeric columns",
+        "Income × spending (2D)",
+        "Age × income × spending (3D)",
+        "Custom",
+    ]
+    preset.set_value("Income × spending (2D)").run()
+    no_failure(at)
+    assert shown(at).features == [INCOME, SPENDING]
+    assert calls["choose_k"] == 2  # new features: a new k search
+    assert len(at.get("plotly_chart")) == 3  # no 3D view on two features
+
+    widget(at.selectbox, "Feature set").set_value("Custom").run()
+    at.multiselect(key=next(m.key for m in at.multiselect)).set_value(["Age", SPENDING]).run()
+    no_failure(at)
+    assert shown(at).features == ["Age", SPENDING]
+
+    widget(at.selectbox, "Scaling").set_value("minmax").run()
+    assert shown(at).plan.scale == "minmax"
+
+
+def test_role_correction_changes_the_features():
+    at = start()
+    widget(at.selectbox, "Age").set_value("categorical").run()
+    no_failure(at)
+    assert shown(at).features == [INCOME, SPENDING]
+    assert "Age × income × spending (3D)" not in widget(at.selectbox, "Feature set").options
+
+
+@pytest.mark.parametrize("suffix", ["csv", "tsv", "parquet", "xlsx"])
+def test_upload(suffix):
+    frame = sample_customers(120, seed=3).rename(columns={"Gender": "Genre"})
+    at = start()
+    upload(at, f"shop.{suffix}", table_bytes(frame, suffix))
+    no_failure(at)
+    seg = shown(at)
+    assert seg.table.source == f"shop.{suffix} (uploaded)"
+    assert len(seg.table.frame) == 120
+    assert seg.table.roles["Genre"] == "gender"
+    assert cards(at) == [p.name for p in seg.profiles]
+    assert not at.info  # fresh results, not the previous ones
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.csv", b"\x00\x01\x02 not a table", "'bad.csv' is not a text table"),
+        ("bad.parquet", b"PAR1 not really parquet", "Could not read 'bad.parquet'"),
+        ("empty.csv", b"", "'empty.csv' is empty"),
+        ("words.csv", b"name,city\nann,rome\nbob,oslo\ncid,lima\n", "no numeric columns"),
+    ],
+)
+def test_bad_file_shows_the_message_and_keeps_the_previous_results(name, content, message):
+    at = start()
+    before = cards(at)
+    upload(at, name, content)
+    assert not at.exception
+    problems = [unmd(e.value) for e in at.error] + [unmd(w.value) for w in at.warning]
+    assert any(message in p for p in problems), problems
+    assert "/tmp" not in " ".join(problems)  # the user's file name, not our temporary copy
+    assert cards(at) == before
+    assert shown(at).table.source == "built-in sample customers"
+    assert at.info[0].value.startswith("Showing the previous results")
+
+
+def test_data_problem_after_a_good_upload_keeps_it_on_screen():
+    frame = sample_customers(100, seed=1)
+    frame.loc[[3, 50], "Age"] = np.nan
+    at = start()
+    upload(at, "gaps.csv", table_bytes(frame, "csv"))
+    no_failure(at)
+    assert shown(at).table.source == "gaps.csv (uploaded)"
+    widget(at.selectbox, "Missing values").set_value("error").run()
+    assert not at.exception
+    assert "has 2 missing values (first on line 5)" in unmd(at.error[0].value)
+    assert shown(at).table.source == "gaps.csv (uploaded)"
+    widget(at.selectbox, "Missing values").set_value("drop").run()
+    no_failure(at)
+    assert int(shown(at).used.sum()) == 98
+
+
+def test_server_path(tmp_path):
+    path = tmp_path / "customers.parquet"
+    sample_customers(150, seed=2).to_parquet(path)
+    at = start()
+    at.radio(key="source").set_value("Path on the server").run()
+    at.text_input(key="server_path").input(str(path)).run()
+    no_failure(at)
+    assert shown(at).table.source == str(path)
+    at.text_input(key="server_path").input(str(tmp_path / "nope.csv")).run()
+    assert "No such file or folder" in unmd(at.error[0].value)
+    assert shown(at).table.source == str(path)
+
+
+# ---------------------------------------------------------------- downloads and helpers
+
+
+def test_downloads_hold_the_segments_the_report_and_a_loadable_model(tmp_path):
+    from custseg import load, segment
+    from custseg.persist import load_model
+
+    seg = segment(load(sample_customers()), k=4)
+    csv = pd.read_csv(io.BytesIO(state.segments_csv(seg)), dtype={"CustomerID": str})
+    assert list(csv.columns[-2:]) == ["segment", "segment_name"]
+    assert csv["segment"].tolist() == seg.labels.tolist()
+
+    (tmp_path / "model.skops").write_bytes(state.model_bytes(seg))
+    model = load_model(tmp_path / "model.skops")
+    assert model.metadata["k"] == 4
+
+    html = state.report_html(seg).decode("utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert all(p.name in html for p in seg.profiles)
+
+
+def test_markdown_escaping_shows_user_text_literally():
+    assert views.md("Income (k$) * 2 _x_ <b>") == r"Income (k\$) \* 2 \_x\_ \<b\>"
+
+
+def test_app_command_runs_streamlit_on_loopback(monkeypatch):
+    import custseg.commands.app as command
+
+    seen = {}
+
+    def fake_exec(path, argv):
+        seen["argv"] = argv
+        raise SystemExit(0)
+
+    monkeypatch.setattr(command.os, "execv", fake_exec)
+    monkeypatch.setattr(command.subprocess, "call", lambda argv: fake_exec(argv[0], argv))
+    result = CliRunner().invoke(cli_app, ["app", "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    argv = seen["argv"]
+    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4] == str(APP_FILE)
+    options = dict(zip(argv[5::2], argv[6::2], strict=True))
+    assert options["--server.address"] == "127.0.0.1"
+    assert options["--server.port"] == "8765"
+    assert options["--server.headless"] == "true"
+    assert options["--browser.gatherUsageStats"] == "false"
+
+
+def test_app_command_rejects_a_bad_port():
+    result = CliRunner().invoke(cli_app, ["app", "--port", "0"])
+    assert result.exit_code == 2
