@@ -353,11 +353,13 @@ def _guess_id_from_content(frame: pd.DataFrame, roles: dict[str, str], notes: li
     series = frame[col]
     if len(series) < 3 or series.isna().any() or not series.is_unique:
         return
-    if roles[col] == "text" and series.astype(str).str.fullmatch(r"[A-Za-z]*\d+").all() or (
-        roles[col] == "numeric"
-        and pd.api.types.is_integer_dtype(series)
-        and series.max() - series.min() == len(series) - 1
-    ):
+    codes = not pd.api.types.is_numeric_dtype(series) and bool(
+        series.astype(str).str.fullmatch(r"[A-Za-z]*\d+").all()
+    )
+    sequence = (
+        pd.api.types.is_integer_dtype(series) and series.max() - series.min() == len(series) - 1
+    )
+    if codes or sequence:
         roles[col] = "id"
     if roles[col] == "id":
         notes.append(f"treated '{col}' as the customer id (unique codes); see --id-column")
