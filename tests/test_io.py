@@ -47,16 +47,21 @@ def test_id_override_and_none(sample):
 
 @pytest.mark.parametrize(
     "sep,encoding,newline",
-    [(",", "utf-8", "\n"), (";", "utf-8-sig", "\r\n"), ("\t", "latin-1", "\r\n"), ("|", "utf-16", "\n")],
+    [
+        (",", "utf-8", "\n"),
+        (";", "utf-8-sig", "\r\n"),
+        ("\t", "latin-1", "\r\n"),
+        ("|", "utf-16", "\n"),
+    ],
 )
 def test_csv_dialects_are_sniffed(tmp_path, sep, encoding, newline):
     frame = sample_customers(40)
-    frame["City"] = ["Zürich, \"Old\" town"] * 20 + ["Köln"] * 20
+    frame["City"] = ['Zürich, "Old" town'] * 20 + ["Köln"] * 20
     path = tmp_path / "c.txt"
     frame.to_csv(path, sep=sep, index=False, encoding=encoding, lineterminator=newline)
     table = load(path)
     assert table.frame.shape == frame.shape
-    assert table.frame["City"].iloc[0] == "Zürich, \"Old\" town"
+    assert table.frame["City"].iloc[0] == 'Zürich, "Old" town'
     assert table.roles["Annual Income (k$)"] == "income"
 
 
@@ -116,7 +121,9 @@ def test_feature_names_resolve_by_format_and_role(sample):
 
 
 def test_auto_features_leave_out_useless_columns_with_notes(sample):
-    frame = sample.assign(Empty=np.nan, Const=3, Notes=[f"free text {i}" for i in range(len(sample))])
+    frame = sample.assign(
+        Empty=np.nan, Const=3, Notes=[f"free text {i}" for i in range(len(sample))]
+    )
     table = load(frame)
     features, notes = auto_features(table)
     assert features == ["Age", "Annual Income (k$)", "Spending Score (1-100)"]

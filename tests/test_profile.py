@@ -52,9 +52,12 @@ def test_duplicate_names_are_made_unique(mall_path):
 
 
 def test_rules_file_can_be_replaced(tmp_path, sample):
-    text = load_rules.__globals__["resources"].files("custseg").joinpath(
-        "data/segment_rules.toml"
-    ).read_text()
+    text = (
+        load_rules.__globals__["resources"]
+        .files("custseg")
+        .joinpath("data/segment_rules.toml")
+        .read_text()
+    )
     custom = tmp_path / "rules.toml"
     custom.write_text(text.replace('high = "High income"', 'high = "Wealthy"'))
     seg = segment(sample, features="income,spending", rules=custom)

@@ -72,8 +72,13 @@ def test_summary_schema(sample):
     summary = segment(sample).summary()
     for key in ("n_rows", "features", "k", "k_recommended", "metrics", "segments", "versions"):
         assert key in summary
-    assert set(summary["metrics"][0]) >= {"k", "inertia", "silhouette", "calinski_harabasz",
-                                          "davies_bouldin"}
+    assert set(summary["metrics"][0]) >= {
+        "k",
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+    }
     seg0 = summary["segments"][0]
     assert set(seg0) >= {"id", "name", "size", "share", "means"}
     json.dumps(summary, allow_nan=False)

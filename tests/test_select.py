@@ -52,7 +52,9 @@ def test_knee():
     assert knee([2, 3], [2.0, 1.0]) is None
 
 
-@pytest.mark.parametrize("text,expected", [("2..5", [2, 3, 4, 5]), ("3-4", [3, 4]), ("8,3,5", [3, 5, 8])])
+@pytest.mark.parametrize(
+    "text,expected", [("2..5", [2, 3, 4, 5]), ("3-4", [3, 4]), ("8,3,5", [3, 5, 8])]
+)
 def test_parse_k_range(text, expected):
     assert parse_k_range(text) == expected
 
