@@ -12,6 +12,7 @@ from .exceptions import (  # noqa: E402
 )
 from .io import Table, load  # noqa: E402
 from .model import Segmenter  # noqa: E402
+from .persist import load_model  # noqa: E402
 from .segmentation import Segmentation, segment  # noqa: E402
 from .select import KChoice, choose_k  # noqa: E402
 
@@ -28,6 +29,7 @@ __all__ = [
     "__version__",
     "choose_k",
     "load",
+    "load_model",
     "sample_customers",
     "segment",
 ]

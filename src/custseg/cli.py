@@ -304,6 +304,5 @@ def main() -> None:
 # Subcommands that live in their own modules register themselves on import.
 from .commands import *  # noqa: E402,F403
 
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -353,11 +353,13 @@ def _guess_id_from_content(frame: pd.DataFrame, roles: dict[str, str], notes: li
     series = frame[col]
     if len(series) < 3 or series.isna().any() or not series.is_unique:
         return
-    if roles[col] == "text" and series.astype(str).str.fullmatch(r"[A-Za-z]*\d+").all() or (
-        roles[col] == "numeric"
-        and pd.api.types.is_integer_dtype(series)
-        and series.max() - series.min() == len(series) - 1
-    ):
+    codes = not pd.api.types.is_numeric_dtype(series) and bool(
+        series.astype(str).str.fullmatch(r"[A-Za-z]*\d+").all()
+    )
+    sequence = (
+        pd.api.types.is_integer_dtype(series) and series.max() - series.min() == len(series) - 1
+    )
+    if codes or sequence:
         roles[col] = "id"
     if roles[col] == "id":
         notes.append(f"treated '{col}' as the customer id (unique codes); see --id-column")
@@ -366,11 +368,17 @@ def _guess_id_from_content(frame: pd.DataFrame, roles: dict[str, str], notes: li
 # ---------------------------------------------------------------- features and validation
 
 
-def _unknown_column(option: str, name: str, columns: Sequence[str]) -> str:
+def _unknown_column(
+    option: str, name: str, columns: Sequence[str], roles: Mapping[str, str] | None = None
+) -> str:
     names = [str(c) for c in columns]
-    lower = {n.lower(): n for n in names}
-    close = difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(repr(lower[c]) for c in close)}?" if close else ""
+    keys = {n.lower(): n for n in names} | {normalise_name(n): n for n in names}
+    for col, role in (roles or {}).items():
+        if role in ROLE_ALIASES:
+            keys.setdefault(role, col)
+    close = difflib.get_close_matches(normalise_name(name) or name.lower(), list(keys), 3, 0.6)
+    suggestions = list(dict.fromkeys(keys[c] for c in close))
+    hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
     shown = ", ".join(map(repr, names[:30])) + (", ..." if len(names) > 30 else "")
     return f"{option}: there is no column {name!r}.{hint} The columns are: {shown}"
 
@@ -390,7 +398,7 @@ def resolve_columns(table: Table, names: Sequence[str], option: str = "--feature
         elif name.lower() in ROLE_ALIASES and name.lower() in table.roles.values():
             col = table.columns_with(name.lower())[0]
         else:
-            problems.append(_unknown_column(option, name, table.frame.columns))
+            problems.append(_unknown_column(option, name, table.frame.columns, table.roles))
             continue
         if col not in resolved:
             resolved.append(col)

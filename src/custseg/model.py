@@ -83,7 +83,9 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         init = self.init if isinstance(self.init, str) else np.asarray(self.init, dtype=X.dtype)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        seed = self.random_state
+        if not isinstance(seed, Integral):  # None or a RandomState: draw one seed from it
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
         options = {"algorithm": self.engine} if self.engine in ("lloyd", "elkan") else {}
         result = get_engine(self.engine).fit(
             X,
