@@ -118,8 +118,28 @@ def test_sample_data_shows_cards_charts_and_downloads():
     assert widget(at.selectbox, INCOME).value == "income"
     labels = [b.label for b in at.get("download_button")]
     assert labels == [f"Download {n}" for n in ("segments.csv", "report.html", "model.skops")]
-    assert [t.label for t in at.tabs] == ["Charts", "Profiles", "Choosing k", "Data"]
-    assert len(at.get("plotly_chart")) == 4  # 2D, sizes, 3D, k charts
+    assert [t.label for t in at.tabs] == list(views.VIEWS)
+    assert len(at.get("plotly_chart")) == 2  # 2D and sizes; the other views are drawn when open
+
+
+@pytest.mark.parametrize(
+    ("view", "charts", "text"),
+    [
+        ("3D view", 1, "Drag to rotate"),
+        ("Profiles", 0, "Mean of each feature per segment"),
+        ("Choosing k", 1, "Orange rings mark the k each criterion prefers"),
+        ("Data", 0, "built-in sample customers: 200 rows, 5 columns"),
+    ],
+)
+def test_each_view_draws_when_opened(view, charts, text):
+    at = start()
+    at.session_state["view"] = view
+    at.run()
+    no_failure(at)
+    assert len(at.get("plotly_chart")) == charts
+    assert any(text in unmd(m.value) for m in [*at.markdown, *at.caption])
+    if view in ("Profiles", "Data"):
+        assert len(at.dataframe) == 2
 
 
 def test_k_change_reuses_the_data_and_the_k_search(calls):
@@ -150,7 +170,9 @@ def test_feature_presets_and_custom_features(calls):
     no_failure(at)
     assert shown(at).features == [INCOME, SPENDING]
     assert calls["choose_k"] == 2  # new features: a new k search
-    assert len(at.get("plotly_chart")) == 3  # no 3D view on two features
+    at.session_state["view"] = "3D view"
+    at.run()
+    assert at.info[0].value == "The 3D view needs at least three numeric features."
 
     widget(at.selectbox, "Feature set").set_value("Custom").run()
     at.multiselect(key=next(m.key for m in at.multiselect)).set_value(["Age", SPENDING]).run()

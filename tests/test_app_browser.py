@@ -118,15 +118,16 @@ def test_dashboard_segments_the_sample_in_chromium(server, tmp_path):
             # The charts are drawn by plotly in the page.
             expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
 
+            page.wait_for_timeout(1000)  # let the charts finish their transitions
+            page.get_by_role("heading", name="Customer segments").scroll_into_view_if_needed()
+            ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACT))
+
             # A download is built on click, by the running server.
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download segments.csv").click()
             csv = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
             assert csv[0].endswith("segment,segment_name") and len(csv) == 201
-
-            page.wait_for_timeout(1000)  # let the charts finish their transitions
-            ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACT))
         finally:
             browser.close()
     assert ARTIFACT.stat().st_size > 10_000

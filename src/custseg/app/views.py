@@ -252,11 +252,16 @@ def charts_tab(seg: Segmentation) -> None:
     with right:
         st.markdown("**Segment sizes**")
         st.plotly_chart(charts.sizes(seg), key="sizes")
+
+
+def view_3d_tab(seg: Segmentation) -> None:
     solid = charts.scatter(seg, 3)
-    if solid is not None:
-        st.markdown("**Customers and segment centres (3D)**")
-        st.plotly_chart(solid[0], key="scatter3d")
-        st.caption(md(f"Drag to rotate, scroll to zoom; {solid[1]}."))
+    if solid is None:
+        st.info("The 3D view needs at least three numeric features.")
+        return
+    st.markdown("**Customers and segment centres (3D)**")
+    st.plotly_chart(solid[0], key="scatter3d")
+    st.caption(md(f"Drag to rotate, scroll to zoom; {solid[1]}."))
 
 
 def profiles_tab(seg: Segmentation) -> None:
@@ -294,17 +299,27 @@ def data_tab(result: Result) -> None:
     st.dataframe(frame.head(100))
 
 
+VIEWS = ("Charts", "3D view", "Profiles", "Choosing k", "Data")
+
+
 def results(result: Result) -> None:
-    """Everything about one segmentation: headline, cards, downloads and the detail tabs."""
+    """Everything about one segmentation: headline, cards, downloads and the detail views.
+
+    Only the open view is drawn (lazy tabs), so a k change re-renders one view, not five.
+    """
     headline(result)
     segment_cards(result.seg)
     downloads(result.seg)
-    tabs = st.tabs(["Charts", "Profiles", "Choosing k", "Data"])
-    with tabs[0]:
-        charts_tab(result.seg)
-    with tabs[1]:
-        profiles_tab(result.seg)
-    with tabs[2]:
-        choosing_k_tab(result.seg)
-    with tabs[3]:
-        data_tab(result)
+    draw = {
+        "Charts": charts_tab,
+        "3D view": view_3d_tab,
+        "Profiles": profiles_tab,
+        "Choosing k": choosing_k_tab,
+    }
+    for name, tab in zip(VIEWS, st.tabs(VIEWS, key="view", on_change="rerun"), strict=True):
+        if tab.open:
+            with tab:
+                if name == "Data":
+                    data_tab(result)
+                else:
+                    draw[name](result.seg)
