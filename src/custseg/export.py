@@ -46,8 +46,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
-    (frame if raw else neutralise_formulas(frame)).to_csv(path, index=False)
+def write_csv(frame: pd.DataFrame, path: str | Path, *, raw: bool = False) -> None:
+    """Write ``frame`` as CSV with pyarrow's multi-threaded writer (quotes only where needed)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = frame if raw else neutralise_formulas(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
 
 
 @contextmanager

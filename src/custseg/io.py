@@ -44,6 +44,7 @@ _CODE_NAME = re.compile(
     r"country|city|state|branch|tier)\b"
 )
 NUMERIC_SHARE = 0.5  # a column whose non-missing values are mostly numbers is numeric
+PYARROW_BYTES = 16 << 20  # CSV files from this size on are read with pyarrow (multi-threaded)
 
 
 def normalise_name(name: str) -> str:
@@ -220,14 +221,17 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
     try:
         header = pd.read_csv(path, sep=delimiter, encoding=encoding, nrows=0, engine="python")
         as_text = {c: str for c in header.columns if _role_from_name(str(c)) in ("id", "gender")}
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            dtype=as_text,
-            skipinitialspace=True,
-            engine="python" if delimiter == r"\s+" else "c",
-        )
+        if _use_pyarrow(path, delimiter, encoding):
+            frame = pd.read_csv(path, sep=delimiter, dtype=as_text, engine="pyarrow")
+        else:
+            frame = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                dtype=as_text,
+                skipinitialspace=True,
+                engine="python" if delimiter == r"\s+" else "c",
+            )
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"'{path}' has no columns; export the table with a header row") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -237,6 +241,15 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _use_pyarrow(path: Path, delimiter: str, encoding: str) -> bool:
+    """Big UTF-8 files go through pyarrow's multi-threaded reader."""
+    return (
+        path.stat().st_size >= PYARROW_BYTES
+        and len(delimiter) == 1
+        and encoding in ("utf-8", "utf-8-sig", "ascii")
+    )
 
 
 def _sniff_delimiter(text: str, default: str) -> str:

@@ -84,7 +84,7 @@ def choose_k(
     *,
     n_init: int = 10,
     random_state: int | None = 0,
-    engine: str = "lloyd",
+    engine: str = "auto",
     silhouette_max: int = SILHOUETTE_EXACT_MAX,
     progress: Callable[[int, int], None] | None = None,
 ) -> KChoice:
@@ -114,12 +114,10 @@ def choose_k(
         if n_found < 2:
             row.update(silhouette=None, calinski_harabasz=None, davies_bouldin=None)
         else:
-            if sample is None:
-                sil = silhouette_score(X, labels)
-            elif len(np.unique(labels[sample])) > 1:
-                sil = silhouette_score(X[sample], labels[sample])
-            else:
-                sil = None
+            rows = slice(None) if sample is None else sample
+            # float64: scikit-learn's float32 distance path upcasts chunk by chunk, much slower.
+            Xs, ls = np.asarray(X[rows], dtype=np.float64), labels[rows]
+            sil = silhouette_score(Xs, ls) if len(np.unique(ls)) > 1 else None
             row.update(
                 silhouette=None if sil is None else float(sil),
                 calinski_harabasz=float(calinski_harabasz_score(X, labels)),
