@@ -250,7 +250,8 @@ def segment(
     sample = k_search_sample(n_rows, seed, k_search_rows)
     if ks:
         step = (lambda done, total: progress("choose k", done, total)) if progress else None
-        Zs = Z if sample is None else Z[sample]
+        # The sample is small: float64 keeps scikit-learn on its fast distance path.
+        Zs = Z if sample is None else Z[sample].astype(np.float64)
         choice = choose_k(Zs, ks, n_init=n_init, random_state=seed, engine=engine, progress=step)
     else:
         choice = KChoice([], 1, "too few rows to compare numbers of segments", {})
