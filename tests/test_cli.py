@@ -84,6 +84,7 @@ def test_failed_run_leaves_previous_outputs_and_no_partial_files(tmp_path, monke
         (["--scale", "weird"], "--scale must be one of"),
         (["--missing", "zero"], "--missing must be"),
         (["--k-range", "1..3"], "at least 2"),
+        (["--engine", "gpu"], "--engine must be one of"),
     ],
 )
 def test_bad_options_exit_2_with_a_clear_line(tmp_path, args, message):

@@ -64,6 +64,10 @@ MissingOpt = Annotated[
     str, typer.Option("--missing", help="Missing feature values: impute (median), drop or error.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan or minibatch."),
+]
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -144,6 +148,7 @@ def run(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
+    engine: EngineOpt = "auto",
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
     ] = None,
@@ -177,6 +182,7 @@ def run(
                 missing=missing,
                 n_init=n_init,
                 seed=seed,
+                engine=engine,
                 rules=rules,
                 progress=callback,
             )

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 
 from . import __version__
+from .engines import get_engine
 from .exceptions import ConfigError, DataError
 from .features import (
     FeaturePlan,
@@ -209,6 +210,7 @@ def segment(
     -------
     Segmentation
     """
+    get_engine(engine)  # an unknown engine is a ConfigError before any work
     table = data if isinstance(data, Table) else load(data, id_column=id_column)
     plan = plan_features(table, features, scale=scale, log=log, one_hot=one_hot)
     if k != "auto":
