@@ -104,14 +104,13 @@ class Segmentation:
 
     def assignments(self) -> pd.DataFrame:
         """Every input row, values untouched, plus ``segment`` and ``segment_name``."""
-        out = self.table.frame.copy(deep=False)
-        seg_col, name_col = _free_name(out, "segment"), _free_name(out, "segment_name")
+        frame = self.table.frame
+        seg_col, name_col = _free_name(frame, "segment"), _free_name(frame, "segment_name")
         segment = pd.array(np.where(self.used, self.labels, 0), dtype="Int64")
         segment[~self.used] = pd.NA
-        out[seg_col] = segment
-        names = self.names
-        out[name_col] = pd.Series(segment, index=out.index).map(names).astype("string")
-        return out
+        added = pd.DataFrame({seg_col: segment}, index=frame.index)
+        added[name_col] = added[seg_col].map(self.names).astype("string")
+        return pd.concat([frame, added], axis=1)
 
     def profile_table(self) -> pd.DataFrame:
         """Size, share and mean of each feature per segment."""
