@@ -6,6 +6,7 @@ Errors from the library (``CustsegError``) become one red line and exit code 2, 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -302,8 +303,13 @@ def choose_k_command(
         out.print(f"[bold]Recommended: {choice.reason}[/]", highlight=False)
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: staged outputs are removed, nothing half-written
+
+
 def main() -> None:
     """Console entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="custseg")
 
 

@@ -76,8 +76,26 @@ def check_free(paths: list[Path], force: bool) -> None:
         )
 
 
+@contextmanager
+def folder_lock(out_dir: Path):
+    """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
+    import fcntl
+
+    with open(out_dir / ".custseg.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
-    """Move staged files into ``out_dir`` (each move is atomic)."""
+    """Move staged files into ``out_dir`` (each move is atomic; the set moves under a lock)."""
+    with folder_lock(out_dir):
+        return _move(files, out_dir)
+
+
+def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
     placed = {}
     for name, staged in files.items():
         target = out_dir / name
