@@ -244,11 +244,18 @@ def segment(
             "rescale the column (e.g. to thousands) or use --scale robust"
         )
     n_rows = len(Z)
-    ks = parse_k_range(k_range, n_rows) if n_rows > 2 else []
+    sample = k_search_sample(n_rows, seed, k_search_rows)
+    # Customers with identical features count once: k cannot exceed the distinct ones.
+    distinct = len(np.unique(Z if sample is None else Z[sample], axis=0))
+    if k != "auto" and k > distinct:
+        raise DataError(
+            f"Only {distinct} distinct customer{'s' if distinct != 1 else ''} on "
+            f"{plan.columns!r}, fewer than the {k} segments asked for; lower --k"
+        )
+    ks = parse_k_range(k_range, distinct) if distinct > 2 else []
     if k != "auto" and k not in ks and k > 1:
         ks = sorted({*ks, k})
     notes = list(table.notes) + list(plan.notes)
-    sample = k_search_sample(n_rows, seed, k_search_rows)
     if ks:
         step = (lambda done, total: progress("choose k", done, total)) if progress else None
         # The sample is small: float64 keeps scikit-learn on its fast distance path.
