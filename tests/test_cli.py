@@ -1,6 +1,7 @@
 import hashlib
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -41,8 +42,10 @@ def test_run_mall_income_spending(mall_copy, tmp_path):
     assert summary["features"] == ["Annual Income (k$)", "Spending Score (1-100)"]
     assert summary["k"] == summary["k_recommended"] == 5
     assert _sha(mall_copy) == before  # the input is never modified
-    lines = (out / "segments.csv").read_text().splitlines()
-    assert lines[0].endswith(",segment,segment_name") and len(lines) == 201
+    written = pd.read_csv(out / "segments.csv", dtype=str)
+    assert list(written.columns[-2:]) == ["segment", "segment_name"] and len(written) == 200
+    original = pd.read_csv(mall_copy, dtype=str)
+    pd.testing.assert_frame_equal(written[original.columns], original)
 
 
 def test_existing_outputs_need_force(tmp_path):
@@ -81,6 +84,7 @@ def test_failed_run_leaves_previous_outputs_and_no_partial_files(tmp_path, monke
         (["--scale", "weird"], "--scale must be one of"),
         (["--missing", "zero"], "--missing must be"),
         (["--k-range", "1..3"], "at least 2"),
+        (["--engine", "gpu"], "--engine must be one of"),
     ],
 )
 def test_bad_options_exit_2_with_a_clear_line(tmp_path, args, message):

@@ -15,10 +15,12 @@ def searched():
     return table, segment(table)
 
 
-def test_reused_search_gives_the_same_result_as_a_fresh_run(searched):
-    table, base = searched
-    reused = segment(table, k=3, k_choice=base.k_choice)
-    fresh = segment(table, k=3)
+@pytest.mark.parametrize("k_search_rows", [50_000, 120], ids=["all rows", "sampled search"])
+def test_reused_search_gives_the_same_result_as_a_fresh_run(k_search_rows):
+    table = load(sample_customers())
+    base = segment(table, k_search_rows=k_search_rows)
+    reused = segment(table, k=3, k_choice=base.k_choice, k_search_rows=k_search_rows)
+    fresh = segment(table, k=3, k_search_rows=k_search_rows)
     assert reused.k == 3
     assert reused.k_choice is base.k_choice
     np.testing.assert_array_equal(reused.labels, fresh.labels)

@@ -196,7 +196,13 @@ def test_hostile_text_is_escaped(tmp_path):
     assert "shop &lt;u&gt;&#34;x&#34;.csv" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
-    assert "alert(1)" in json.dumps(figures(page))  # in the charts too, as text only
+    # in the charts, labels are entity-escaped so Plotly shows them as text, not markup
+    shown = plotly_text(HOSTILE)
+    assert shown == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    titles = [a["text"] for a in figure(page, "distributions")["layout"]["annotations"]]
+    assert shown in titles
+    assert shown in figure(page, "correlation")["data"][0]["x"]
+    assert shown in [d["label"] for d in figure(page, "pairs")["data"][0]["dimensions"]]
 
 
 def test_report_writes_file_atomically(sample_seg, tmp_path):
@@ -204,6 +210,10 @@ def test_report_writes_file_atomically(sample_seg, tmp_path):
     page = render_html(sample_seg, target)
     assert target.read_text(encoding="utf-8") == page
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.html"]
+    plain = tmp_path / "out" / "plain.txt"
+    plain.write_text("x")
+    assert target.stat().st_mode == plain.stat().st_mode  # not a private temp-file mode
+    plain.unlink()
     target.write_text("old")
     assert sample_seg.report(target) == page
     assert target.read_text(encoding="utf-8") == page

@@ -6,6 +6,7 @@ Errors from the library (``CustsegError``) become one red line and exit code 2, 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +65,10 @@ MissingOpt = Annotated[
     str, typer.Option("--missing", help="Missing feature values: impute (median), drop or error.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan or minibatch."),
+]
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -144,6 +149,7 @@ def run(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
+    engine: EngineOpt = "auto",
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
     ] = None,
@@ -177,6 +183,7 @@ def run(
                 missing=missing,
                 n_init=n_init,
                 seed=seed,
+                engine=engine,
                 rules=rules,
                 progress=callback,
             )
@@ -296,8 +303,13 @@ def choose_k_command(
         out.print(f"[bold]Recommended: {choice.reason}[/]", highlight=False)
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: staged outputs are removed, nothing half-written
+
+
 def main() -> None:
     """Console entry point."""
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="custseg")
 
 

@@ -46,8 +46,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path, *, raw: bool = False) -> None:
-    (frame if raw else neutralise_formulas(frame)).to_csv(path, index=False)
+def write_csv(frame: pd.DataFrame, path: str | Path, *, raw: bool = False) -> None:
+    """Write ``frame`` as CSV with pyarrow's multi-threaded writer (quotes only where needed)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = frame if raw else neutralise_formulas(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
 
 
 @contextmanager
@@ -70,8 +76,26 @@ def check_free(paths: list[Path], force: bool) -> None:
         )
 
 
+@contextmanager
+def folder_lock(out_dir: Path):
+    """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
+    import fcntl
+
+    with open(out_dir / ".custseg.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
-    """Move staged files into ``out_dir`` (each move is atomic)."""
+    """Move staged files into ``out_dir`` (each move is atomic; the set moves under a lock)."""
+    with folder_lock(out_dir):
+        return _move(files, out_dir)
+
+
+def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
     placed = {}
     for name, staged in files.items():
         target = out_dir / name

@@ -43,7 +43,9 @@ _CODE_NAME = re.compile(
     r"\b(?:channel|region|type|category|class|group|status|code|segment|area|zone|store|"
     r"country|city|state|branch|tier)\b"
 )
+_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.MULTILINE)
 NUMERIC_SHARE = 0.5  # a column whose non-missing values are mostly numbers is numeric
+PYARROW_BYTES = 16 << 20  # CSV files from this size on are read with pyarrow (multi-threaded)
 
 
 def normalise_name(name: str) -> str:
@@ -147,8 +149,8 @@ def _read_path(path: Path, sheet, delimiter, encoding, notes) -> tuple[pd.DataFr
                 return pd.read_json(path, lines=True, dtype=False), 1
             except ValueError:
                 return pd.read_json(path, dtype=False), None
-    except (OSError, ValueError, ImportError) as exc:
-        raise SourceError(f"Could not read '{path}' as {suffix or 'data'}: {_short(exc)}") from exc
+    except (PermissionError, ImportError) as exc:
+        raise SourceError(f"Could not read '{path}': {_short(exc)}") from exc
     except Exception as exc:  # pyarrow / openpyxl raise their own families on corrupt files
         raise SourceError(
             f"Could not read '{path}': the file looks damaged or is not {suffix} ({_short(exc)})"
@@ -220,14 +222,21 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
     try:
         header = pd.read_csv(path, sep=delimiter, encoding=encoding, nrows=0, engine="python")
         as_text = {c: str for c in header.columns if _role_from_name(str(c)) in ("id", "gender")}
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            dtype=as_text,
-            skipinitialspace=True,
-            engine="python" if delimiter == r"\s+" else "c",
-        )
+        decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(text) else "."
+        if decimal == ",":
+            notes.append(f"read '{path.name}' with decimal commas (e.g. 12,5)")
+        if _use_pyarrow(path, delimiter, encoding) and decimal == ".":
+            frame = pd.read_csv(path, sep=delimiter, dtype=as_text, engine="pyarrow")
+        else:
+            frame = pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                dtype=as_text,
+                decimal=decimal,
+                skipinitialspace=True,
+                engine="python" if delimiter == r"\s+" else "c",
+            )
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"'{path}' has no columns; export the table with a header row") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -237,6 +246,15 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _use_pyarrow(path: Path, delimiter: str, encoding: str) -> bool:
+    """Big UTF-8 files go through pyarrow's multi-threaded reader."""
+    return (
+        path.stat().st_size >= PYARROW_BYTES
+        and len(delimiter) == 1
+        and encoding in ("utf-8", "utf-8-sig", "ascii")
+    )
 
 
 def _sniff_delimiter(text: str, default: str) -> str:
@@ -487,6 +505,16 @@ def validate(
                 f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
                 "replace them with real numbers or leave them empty"
             )
+        if not inf.any():
+            with np.errstate(all="ignore"):
+                spread = np.nanstd(finite) if np.isfinite(finite).any() else 0.0
+            if not np.isfinite(spread):
+                big = int(np.nanargmax(np.abs(finite)))
+                problems.append(
+                    f"Column {col!r} has values too large to compute with (e.g. "
+                    f"{finite[big]:g} on {table.where(big)}); rescale the column (e.g. to "
+                    "thousands) or fix the values"
+                )
         n_missing = int(raw.isna().sum())
         missing_counts[col] = n_missing
         if n_missing and missing == "error":

@@ -33,7 +33,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     tol : float, default=1e-4
     random_state : int, RandomState or None
         Seed; the same data and seed give the same segments.
-    engine : str, default="lloyd"
+    engine : str, default="auto"
         K-Means engine by name (see :data:`custseg.engines.ENGINES`).
 
     Attributes
@@ -66,7 +66,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state=None,
-        engine: str = "lloyd",
+        engine: str = "auto",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -86,7 +86,6 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         seed = self.random_state
         if not isinstance(seed, Integral):  # None or a RandomState: draw one seed from it
             seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
-        options = {"algorithm": self.engine} if self.engine in ("lloyd", "elkan") else {}
         result = get_engine(self.engine).fit(
             X,
             self.n_clusters,
@@ -96,7 +95,7 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             tol=self.tol,
             random_state=seed,
             sample_weight=sample_weight,
-            **options,
+            engine=self.engine,
         )
         order = _stable_order(result.labels, result.centers)
         rank = np.empty_like(order)

@@ -6,6 +6,7 @@ import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 
 from . import __version__
+from .engines import get_engine
 from .exceptions import ConfigError, DataError
 from .features import (
     FeaturePlan,
@@ -27,6 +29,20 @@ from .profile import SegmentProfile, describe, load_rules
 from .select import KChoice, choose_k, parse_k_range
 
 Progress = Callable[[str, int, int], None]
+
+# Large tables: candidate k are compared on a seeded sample of this many rows, then the chosen k
+# is fitted on every row, warm-started from the sample's centres. Smaller tables use every row.
+K_SEARCH_ROWS = 50_000
+# From this many rows on, features are held as float32 (half the memory, same segments).
+FLOAT32_ROWS = 200_000
+
+
+def k_search_sample(n_rows: int, seed: int, size: int = K_SEARCH_ROWS) -> np.ndarray | None:
+    """Row positions the k search uses: ``None`` (all rows) up to ``size`` rows, else a seeded
+    uniform sample of ``size`` rows, sorted."""
+    if n_rows <= size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size, replace=False))
 
 
 @dataclass(frozen=True)
@@ -71,25 +87,30 @@ class Segmentation:
         centers.index.name = "segment"
         return centers
 
-    def values(self) -> pd.DataFrame:
-        """Numeric feature values in original units (as float), one row per input row."""
+    @cached_property
+    def _values(self) -> pd.DataFrame:
         return feature_frame(self.table.frame, FeaturePlan(self.plan.numeric))
 
-    def model_space(self) -> np.ndarray:
-        """The used rows as the model sees them (imputed, transformed, scaled)."""
-        X = feature_frame(self.table.frame.loc[self.used], self.plan)
-        return self.preprocessor.transform(X)
+    def values(self) -> pd.DataFrame:
+        """Numeric feature values in original units (as float), one row per input row."""
+        return self._values
+
+    def model_space(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """The used rows (or those at ``positions`` among them) as the model sees them."""
+        frame = self.table.frame.loc[self.used]
+        if positions is not None:
+            frame = frame.iloc[positions]
+        return self.preprocessor.transform(feature_frame(frame, self.plan))
 
     def assignments(self) -> pd.DataFrame:
         """Every input row, values untouched, plus ``segment`` and ``segment_name``."""
-        out = self.table.frame.copy(deep=False)
-        seg_col, name_col = _free_name(out, "segment"), _free_name(out, "segment_name")
+        frame = self.table.frame
+        seg_col, name_col = _free_name(frame, "segment"), _free_name(frame, "segment_name")
         segment = pd.array(np.where(self.used, self.labels, 0), dtype="Int64")
         segment[~self.used] = pd.NA
-        out[seg_col] = segment
-        names = self.names
-        out[name_col] = pd.Series(segment, index=out.index).map(names).astype("string")
-        return out
+        added = pd.DataFrame({seg_col: segment}, index=frame.index)
+        added[name_col] = added[seg_col].map(self.names).astype("string")
+        return pd.concat([frame, added], axis=1)
 
     def profile_table(self) -> pd.DataFrame:
         """Size, share and mean of each feature per segment."""
@@ -146,9 +167,10 @@ def segment(
     id_column: str | None = None,
     n_init: int = 10,
     seed: int = 0,
-    engine: str = "lloyd",
+    engine: str = "auto",
     rules: str | Path | None = None,
     progress: Progress | None = None,
+    k_search_rows: int = K_SEARCH_ROWS,
     k_choice: KChoice | None = None,
 ) -> Segmentation:
     """Segment customers with K-Means, end to end.
@@ -180,15 +202,20 @@ def segment(
         A naming/actions rules file replacing the shipped one.
     progress : callable(step, done, total), optional
         Progress callback, e.g. for a progress bar.
+    k_search_rows : int
+        Tables larger than this compare candidate k on a seeded sample of this many rows and
+        warm-start the final fit on all rows from the sample's solution.
     k_choice : KChoice, optional
-        The k search of an earlier run on the same table, features, scaling and missing policy
-        (its ``seg.k_choice``): reused, with its fitted models, instead of searching again, so
-        trying another k costs no K-Means fit. ``k_range`` is then ignored.
+        The k search of an earlier run on the same table, features, scaling, missing policy and
+        seed (its ``seg.k_choice``): reused, with its fitted models, instead of searching again,
+        so trying another k gives the same result as a fresh run at a fraction of the cost.
+        ``k_range`` is then ignored.
 
     Returns
     -------
     Segmentation
     """
+    get_engine(engine)  # an unknown engine is a ConfigError before any work
     table = data if isinstance(data, Table) else load(data, id_column=id_column)
     plan = plan_features(table, features, scale=scale, log=log, one_hot=one_hot)
     if k != "auto":
@@ -213,6 +240,9 @@ def segment(
     preprocessor = build_preprocessor(plan)
     with np.errstate(all="ignore"):
         Z = preprocessor.fit_transform(X)
+    del X
+    if len(Z) >= FLOAT32_ROWS:
+        Z = Z.astype(np.float32, copy=False)
     if not np.isfinite(Z).all():
         bad = [c for c, ok in zip(plan.columns, np.isfinite(Z).all(axis=0), strict=False) if not ok]
         raise DataError(
@@ -220,27 +250,50 @@ def segment(
             "rescale the column (e.g. to thousands) or use --scale robust"
         )
     n_rows = len(Z)
-    ks = parse_k_range(k_range, n_rows) if n_rows > 2 else []
+    sample = k_search_sample(n_rows, seed, k_search_rows)
+    # Customers with identical features count once: k cannot exceed the distinct ones.
+    distinct = len(np.unique(Z if sample is None else Z[sample], axis=0))
+    if k != "auto" and k > distinct:
+        raise DataError(
+            f"Only {distinct} distinct customer{'s' if distinct != 1 else ''} on "
+            f"{plan.columns!r}, fewer than the {k} segments asked for; lower --k"
+        )
+    ks = parse_k_range(k_range, distinct) if distinct > 2 else []
     if k != "auto" and k not in ks and k > 1:
         ks = sorted({*ks, k})
     notes = list(table.notes) + list(plan.notes)
+    # The sample is small: float64 keeps scikit-learn on its fast distance path.
+    Zs = Z if sample is None else Z[sample].astype(np.float64)
     if k_choice is not None:
         choice = k_choice
     elif ks:
         step = (lambda done, total: progress("choose k", done, total)) if progress else None
-        choice = choose_k(Z, ks, n_init=n_init, random_state=seed, engine=engine, progress=step)
+        choice = choose_k(Zs, ks, n_init=n_init, random_state=seed, engine=engine, progress=step)
     else:
         choice = KChoice([], 1, "too few rows to compare numbers of segments", {})
     if k == "auto":
         k = choice.recommended
-    model = choice.models.get(k) or Segmenter(
-        k, n_init=n_init, random_state=seed, engine=engine
-    ).fit(Z)
+    searched = choice.models.get(k)
     if k_choice is not None:
-        _check_reused(model, Z)
+        _check_reused(searched or next(iter(choice.models.values()), None), Zs)
+    if progress:
+        progress("fit segments", 0, 1)
+    if searched is not None and sample is None:
+        model = searched
+    else:
+        # Warm start: refine the sample's solution on every row (one Lloyd run, not n_init).
+        init = searched.cluster_centers_ if searched is not None else "k-means++"
+        model = Segmenter(k, init=init, n_init=n_init, random_state=seed, engine=engine).fit(Z)
+    if progress:
+        progress("fit segments", 1, 1)
+    if sample is not None:
+        notes.append(
+            f"compared k on a seeded sample of {len(sample):,} of {n_rows:,} rows, then fitted "
+            f"k={k} on every row starting from the sample's centres"
+        )
     labels = np.full(len(table.frame), -1, dtype=int)
     distances = np.full(len(table.frame), np.nan)
-    _, dist = model.distances(Z)
+    dist = np.sqrt(np.sum((Z - model.cluster_centers_[model.labels_]) ** 2, axis=1))
     if keep is None:
         labels[:], distances[:] = model.labels_, dist
     else:
@@ -264,8 +317,11 @@ def segment(
         "engine": engine,
         "missing": missing,
         "rules": str(rules) if rules else "built-in",
+        "k_search_rows": n_rows if sample is None else len(sample),
+        "k_search_seed": seed,
+        "dtype": str(Z.dtype),
     }
-    return Segmentation(
+    result = Segmentation(
         table=table,
         plan=plan,
         preprocessor=preprocessor,
@@ -279,10 +335,14 @@ def segment(
         params=params,
         notes=notes,
     )
+    result.__dict__["_values"] = values  # computed above; cached for the report and model file
+    return result
 
 
-def _check_reused(model: Segmenter, Z: np.ndarray) -> None:
+def _check_reused(model: Segmenter | None, Z: np.ndarray) -> None:
     """A model from a reused k search must have been fitted on these very rows."""
+    if model is None:  # a search without models (too few rows): nothing was fitted
+        return
     same = len(model.labels_) == len(Z) and model.n_features_in_ == Z.shape[1]
     if same:
         nearest, _ = model.distances(Z)

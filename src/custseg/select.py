@@ -11,12 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn import config_context
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from .exceptions import ConfigError
 from .model import Segmenter
 
 SILHOUETTE_EXACT_MAX = 10_000  # rows; beyond this silhouette is computed on a sample this size
+SILHOUETTE_MEMORY_MB = 64  # distance chunks (scikit-learn's default of 1 GB doubles peak memory)
 
 
 @dataclass
@@ -84,7 +86,7 @@ def choose_k(
     *,
     n_init: int = 10,
     random_state: int | None = 0,
-    engine: str = "lloyd",
+    engine: str = "auto",
     silhouette_max: int = SILHOUETTE_EXACT_MAX,
     progress: Callable[[int, int], None] | None = None,
 ) -> KChoice:
@@ -114,12 +116,11 @@ def choose_k(
         if n_found < 2:
             row.update(silhouette=None, calinski_harabasz=None, davies_bouldin=None)
         else:
-            if sample is None:
-                sil = silhouette_score(X, labels)
-            elif len(np.unique(labels[sample])) > 1:
-                sil = silhouette_score(X[sample], labels[sample])
-            else:
-                sil = None
+            rows = slice(None) if sample is None else sample
+            # float64: scikit-learn's float32 distance path upcasts chunk by chunk, much slower.
+            Xs, ls = np.asarray(X[rows], dtype=np.float64), labels[rows]
+            with config_context(working_memory=SILHOUETTE_MEMORY_MB):
+                sil = silhouette_score(Xs, ls) if len(np.unique(ls)) > 1 else None
             row.update(
                 silhouette=None if sil is None else float(sil),
                 calinski_harabasz=float(calinski_harabasz_score(X, labels)),

@@ -1,4 +1,8 @@
-"""K-Means engines, looked up by name; each has ``fit(X, n_clusters, ...) -> KMeansResult``."""
+"""K-Means engines, looked up by name; each has ``fit(X, n_clusters, ...) -> KMeansResult``.
+
+``auto`` is full Lloyd (scikit-learn); on large tables ``segment()`` compares candidate k on a
+sample and warm-starts the final full-data Lloyd fit from the sample's solution.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy as np
 from ..exceptions import ConfigError
 
 # name -> module under custseg.engines
-ENGINES = {"lloyd": "sklearn", "elkan": "sklearn"}
+ENGINES = {"auto": "sklearn", "lloyd": "sklearn", "elkan": "sklearn", "minibatch": "minibatch"}
 
 
 @dataclass

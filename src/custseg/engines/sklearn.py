@@ -18,7 +18,7 @@ def fit(
     tol: float = 1e-4,
     random_state=None,
     sample_weight=None,
-    algorithm: str = "lloyd",
+    engine: str = "lloyd",
 ) -> KMeansResult:
     km = KMeans(
         n_clusters=n_clusters,
@@ -27,6 +27,6 @@ def fit(
         max_iter=max_iter,
         tol=tol,
         random_state=random_state,
-        algorithm=algorithm,
+        algorithm="elkan" if engine == "elkan" else "lloyd",
     ).fit(X, sample_weight=sample_weight)
     return KMeansResult(km.cluster_centers_, km.labels_, float(km.inertia_), int(km.n_iter_))

@@ -1,7 +1,13 @@
-"""The HTML report: summary -> figures -> one self-contained HTML file."""
+"""The report: run summary -> figures -> one self-contained HTML file (and static PNG charts).
+
+``render_html`` writes the interactive report (plotly.js embedded once, works offline);
+``write_png`` writes the main charts as PNG images with matplotlib.
+"""
 
 from __future__ import annotations
 
+from .html import render_html
+from .static import write_png
+from .summary import build_summary
 
-def render_html(seg, path=None, **options) -> str:  # replaced by the report module
-    raise NotImplementedError
+__all__ = ["build_summary", "render_html", "write_png"]

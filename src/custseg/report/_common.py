@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -73,6 +73,25 @@ def pick_axes(seg: Segmentation, n: int) -> list[str]:
     return chosen[:n]
 
 
+def profile_matrix(seg: Segmentation, attribute: str, features: list[str]) -> np.ndarray:
+    """Segments x features array of a profile statistic (``"index"``, ``"means"``), NaN for None."""
+    rows = []
+    for p in seg.profiles:
+        stats = getattr(p, attribute)
+        rows.append([np.nan if stats.get(f) is None else stats[f] for f in features])
+    return np.array(rows, dtype=float).reshape(len(seg.profiles), len(features))
+
+
+INDEX_OCTAVES = 2  # profile heatmap colours saturate at a quarter and four times the average
+
+
+def index_colour(index: np.ndarray) -> np.ndarray:
+    """Index (100 = average) on a symmetric ratio scale: log2(index / 100), clipped; NaN if <= 0."""
+    with np.errstate(all="ignore"):
+        ratio = np.log2(np.where(index > 0, index, np.nan) / 100)
+    return np.clip(ratio, -INDEX_OCTAVES, INDEX_OCTAVES)
+
+
 def model_space_rows(seg: Segmentation, positions: np.ndarray) -> np.ndarray:
     """Rows at ``positions`` (all segmented) as the model sees them."""
     X = feature_frame(seg.table.frame.iloc[positions], seg.plan)
@@ -84,7 +103,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Write through a temporary file in the same folder, then rename it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    # os.open with 0o666 honours the umask (mkstemp would leave the file private, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)

@@ -11,15 +11,17 @@ if TYPE_CHECKING:
 
 
 def _clean(value):
-    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
+    """JSON-ready: numpy scalars to Python, NaN/inf to None, floats to 10 digits."""
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
+    if isinstance(value, float):
+        # 10 significant digits: the same run gives the same file whatever the thread count
+        # (parallel sums differ in the last bits).
+        return float(f"{value:.10g}") if np.isfinite(value) else None
     return value
 
 

@@ -1,0 +1,5 @@
+"""``python -m custseg`` runs the CLI."""
+
+from .cli import main
+
+main()

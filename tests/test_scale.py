@@ -1,0 +1,60 @@
+"""The large-table path: k compared on a seeded sample, warm-started full fit, float32."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+import custseg.segmentation as segmentation
+from custseg import sample_customers, segment
+from custseg.segmentation import k_search_sample
+
+
+def test_sampling_rule():
+    assert k_search_sample(50_000, seed=0) is None
+    rows = k_search_sample(1_000_000, seed=0)
+    assert len(rows) == 50_000 == len(np.unique(rows))
+    assert (np.diff(rows) > 0).all() and rows.max() < 1_000_000
+    np.testing.assert_array_equal(rows, k_search_sample(1_000_000, seed=0))
+    assert not np.array_equal(rows, k_search_sample(1_000_000, seed=1))
+    assert len(k_search_sample(10_000, seed=0, size=2_000)) == 2_000
+
+
+@pytest.fixture(scope="module")
+def big():
+    return sample_customers(8_000, seed=3)
+
+
+def test_warm_started_fit_matches_a_full_fit(big):
+    full = segment(big, k=5, k_range="4..6")
+    sampled = segment(big, k=5, k_range="4..6", k_search_rows=2_000)
+    assert full.params["k_search_rows"] == 8_000
+    assert sampled.params["k_search_rows"] == 2_000
+    assert any("sample of 2,000 of 8,000 rows" in n for n in sampled.notes)
+    assert sampled.model.inertia_ <= full.model.inertia_ * 1.005
+    assert adjusted_rand_score(full.labels, sampled.labels) > 0.99
+
+
+def test_sample_recommends_the_same_k(big):
+    assert segment(big, k_search_rows=2_000, n_init=3).k == segment(big, n_init=3).k == 5
+
+
+def test_float32_on_large_tables_gives_the_same_segments(big, monkeypatch):
+    reference = segment(big, k=5, k_range=[5])
+    monkeypatch.setattr(segmentation, "FLOAT32_ROWS", 1_000)
+    small = segment(big, k=5, k_range=[5])
+    assert small.params["dtype"] == "float32" and reference.params["dtype"] == "float64"
+    assert adjusted_rand_score(reference.labels, small.labels) > 0.999
+    assert small.model.inertia_ == pytest.approx(reference.model.inertia_, rel=1e-4)
+
+
+def test_progress_callback_reports_each_step(sample):
+    seen = []
+    segment(sample, progress=lambda step, done, total: seen.append((step, done, total)))
+    assert ("choose k", 9, 9) in seen and ("fit segments", 1, 1) in seen
+
+
+def test_summary_records_sampling(big):
+    summary = segment(big, k=5, k_range="4..5", k_search_rows=2_000).summary()
+    assert summary["params"]["k_search_rows"] == 2_000
+    assert summary["params"]["k_search_seed"] == 0
+    assert summary["silhouette_sample_size"] is None  # 2,000 rows: exact on the sample
