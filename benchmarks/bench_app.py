@@ -31,14 +31,14 @@ import urllib.request
 from pathlib import Path
 
 BUDGET = 2.0  # seconds for a k change
-# In the page: the headline and the cards show k, the 2D chart's legend has k segments, and
-# Streamlit's "running" indicator is gone. Checked on every animation frame.
+# In the page: the headline and the cards show k, the 2D chart's legend has k segments (plus its
+# "segment centre" entry), and Streamlit's "running" indicator is gone. Checked every frame.
 SETTLED = """([k, rows]) => {
   const head = [...document.querySelectorAll("h3")]
     .some(h => h.innerText.trim() === `${k} segments of ${rows} customers`);
   const cards = document.querySelectorAll("[class*='st-key-card-']").length === k;
   const plot = document.querySelector(".js-plotly-plot");
-  const legend = plot && plot.querySelectorAll(".legend .traces").length === k;
+  const legend = plot && plot.querySelectorAll(".legend .traces").length === k + 1;
   const idle = !document.querySelector("[data-testid='stStatusWidget']");
   return head && cards && legend && idle;
 }"""

@@ -126,9 +126,9 @@ def test_sample_data_shows_cards_charts_and_downloads():
     ("view", "charts", "text"),
     [
         ("3D view", 1, "Drag to rotate"),
-        ("Profiles", 0, "Mean of each feature per segment"),
-        ("Choosing k", 1, "Orange rings mark the k each criterion prefers"),
-        ("Data", 0, "built-in sample customers: 200 rows, 5 columns"),
+        ("Profiles", 1, "Mean of each feature per segment"),
+        ("Choosing k", 3, "Orange rings mark the k each criterion prefers"),
+        ("Data", 3, "built-in sample customers: 200 rows, 5 columns"),
     ],
 )
 def test_each_view_draws_when_opened(view, charts, text):

@@ -239,34 +239,37 @@ def downloads(seg: Segmentation) -> None:
         )
 
 
+def show_chart(chart: charts.Chart, key: str) -> None:
+    """One chart with its title and caption (plain text from the report's builders)."""
+    st.markdown(f"**{md(chart.title)}**")
+    st.plotly_chart(chart.figure, key=key)
+    if chart.caption:
+        st.caption(md(chart.caption))
+
+
 def charts_tab(seg: Segmentation) -> None:
-    left, right = st.columns([2, 1])
-    flat = charts.scatter(seg, 2)
-    with left:
-        if flat is None:
-            st.info("The 2D view needs at least two numeric features.")
-        else:
-            st.markdown("**Customers and segment centres (2D)**")
-            st.plotly_chart(flat[0], key="scatter2d")
-            st.caption(md(f"Diamonds mark the segment centres; {flat[1]}."))
-    with right:
-        st.markdown("**Segment sizes**")
-        st.plotly_chart(charts.sizes(seg), key="sizes")
+    drawn = charts.scatter_charts(seg, 2)
+    if not any(c.key == "scatter2d" for c in drawn):
+        st.info("The 2D view needs at least two numeric features.")
+    columns = st.columns([2, 1]) if len(drawn) == 2 else [st.container()]
+    for column, chart in zip(columns, drawn, strict=False):
+        with column:
+            show_chart(chart, chart.key)
 
 
 def view_3d_tab(seg: Segmentation) -> None:
-    solid = charts.scatter(seg, 3)
-    if solid is None:
+    drawn = charts.scatter_charts(seg, 3)
+    if not drawn:
         st.info("The 3D view needs at least three numeric features.")
-        return
-    st.markdown("**Customers and segment centres (3D)**")
-    st.plotly_chart(solid[0], key="scatter3d")
-    st.caption(md(f"Drag to rotate, scroll to zoom; {solid[1]}."))
+    for chart in drawn:
+        show_chart(chart, chart.key)
 
 
 def profiles_tab(seg: Segmentation) -> None:
     st.markdown("**Mean of each feature per segment**")
     st.dataframe(seg.profile_table().style.format(precision=1, thousands=","))
+    for chart in charts.profile_charts(seg):
+        show_chart(chart, chart.key)
     index = pd.DataFrame({p.name: p.index for p in seg.profiles}).T.rename_axis("segment")
     st.markdown("**Index against all customers** (100 = average)")
     st.dataframe(index.style.format(precision=0, na_rep=""))
@@ -275,16 +278,13 @@ def profiles_tab(seg: Segmentation) -> None:
 def choosing_k_tab(seg: Segmentation) -> None:
     choice = seg.k_choice
     st.markdown(md(choice.reason))
-    fig = charts.k_charts(seg)
-    if fig is None:
-        st.info("Too few rows to compare numbers of segments.")
-        return
-    st.plotly_chart(fig, key="kcharts")
-    note = "Orange rings mark the k each criterion prefers; the red line marks the k shown."
-    if choice.silhouette_sample:
-        note += f" Silhouette on a seeded sample of {choice.silhouette_sample:,} customers."
-    st.caption(note)
-    st.dataframe(pd.DataFrame(choice.metrics).set_index("k"))
+    drawn = charts.k_charts(seg)
+    if not choice.metrics:
+        st.info("Too few customers to compare numbers of segments.")
+    for chart in drawn:
+        show_chart(chart, chart.key)
+    if choice.metrics:
+        st.dataframe(pd.DataFrame(choice.metrics).set_index("k"))
 
 
 def data_tab(result: Result) -> None:
@@ -297,6 +297,8 @@ def data_tab(result: Result) -> None:
     st.dataframe(state.overview(result.data_key, roles, table), hide_index=True)
     st.markdown("**First rows**")
     st.dataframe(frame.head(100))
+    for chart in charts.data_charts(result.seg):
+        show_chart(chart, chart.key)
 
 
 VIEWS = ("Charts", "3D view", "Profiles", "Choosing k", "Data")
