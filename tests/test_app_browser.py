@@ -100,7 +100,7 @@ def test_dashboard_segments_the_sample_in_chromium(server, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1200})
+            page = browser.new_page(viewport={"width": 1440, "height": 2150})
             page.goto(server)
 
             # The sample customers are the default source: the run starts when the page opens.

@@ -251,7 +251,7 @@ def charts_tab(seg: Segmentation) -> None:
     drawn = charts.scatter_charts(seg, 2)
     if not any(c.key == "scatter2d" for c in drawn):
         st.info("The 2D view needs at least two numeric features.")
-    columns = st.columns([2, 1]) if len(drawn) == 2 else [st.container()]
+    columns = st.columns([3, 2]) if len(drawn) == 2 else [st.container()]
     for column, chart in zip(columns, drawn, strict=False):
         with column:
             show_chart(chart, chart.key)
