@@ -81,12 +81,12 @@ def folder_lock(out_dir: Path):
     """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
     import fcntl
 
-    with open(out_dir / ".custseg.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(out_dir, os.O_RDONLY)  # flock on the folder itself: no lock file left behind
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
