@@ -751,9 +751,9 @@ def rfm_features(
             "last_purchase": pd.to_datetime(last[order], unit="D"),
             "recency": (as_of_day - last[order]).astype(np.int64),
             "frequency": freq.astype(np.int64),
-            "monetary": spend,
+            "monetary": np.round(spend, 6),  # sums of floats leave dust (0.1 + 0.2)
             "tenure": (as_of_day - first[order]).astype(np.int64),
-            "avg_order_value": spend / freq,
+            "avg_order_value": np.round(spend / freq, 6),
         }
     )
     report.update(
@@ -769,7 +769,7 @@ def rfm_features(
             "customers_only_returns": int((~has_purchase).sum()),
             "customers_negative_net": negative,
             "customers_zero_spend": zero,
-            "total_spend": float(money.sum()),
+            "total_spend": round(float(money.sum()), 6),
             "first_date": _to_date(int(day.min())).isoformat(),
             "last_date": _to_date(last_day).isoformat(),
             "as_of": _to_date(as_of_day).isoformat(),
