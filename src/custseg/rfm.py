@@ -477,7 +477,8 @@ def to_numbers(arr: pa.Array, column: str) -> np.ndarray:
         return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     text = _to_text(arr)
     # Currency signs and thousands separators are common in exports: "$1,234.50".
-    clean = pc.replace_substring_regex(text, r"[\s$€£¥_]|,(?=\d{3}(?:\D|$))", "")
+    clean = pc.replace_substring_regex(text, r"[\s$€£¥_]", "")
+    clean = pc.replace_substring_regex(clean, r",(\d{3})\b", r"\1")
     try:
         return pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
