@@ -460,13 +460,24 @@ def _integral_floats(arr: pa.Array) -> pa.Array:
     return arr
 
 
-def customer_keys(arr: pa.Array) -> pa.Array:
-    """Customer ids ready to group: text trimmed (blank -> null), whole floats as integers."""
+def factorize(arr: pa.Array, *, text: bool = True) -> tuple[np.ndarray, pa.Array]:
+    """Codes (``-1`` where missing) and distinct values of a column, cleaned once per value.
+
+    Text is trimmed and blanks count as missing; whole floats (ids read as float because of gaps)
+    become integers. Cleaning the distinct values only keeps this fast on millions of rows.
+    """
     if pa.types.is_floating(arr.type):
-        return _integral_floats(arr)
-    if pa.types.is_integer(arr.type):
-        return arr
-    return _to_text(arr)
+        arr = _integral_floats(arr)
+    encoded = pc.dictionary_encode(arr)
+    values = encoded.dictionary
+    if text and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        clean = pc.dictionary_encode(_to_text(values))  # " A" and "A" are one customer
+        indices = clean.indices.take(encoded.indices)
+        values = clean.dictionary
+    else:
+        indices = encoded.indices
+    codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, values
 
 
 def to_numbers(arr: pa.Array, column: str) -> np.ndarray:
@@ -530,16 +541,15 @@ def parse_dates(
                 " that are not dates written as YYYYMMDD; point --date at the date column"
             )
         arr = pc.cast(pa.array(values, mask=~np.isfinite(values)), pa.int64())
-    text = _to_text(arr)
+    codes, uniques = factorize(arr)
     # Keep the date part only: "2010-12-01 08:26:00", "2010-12-01T08:26", "12/1/2010 8:26".
-    text = pc.replace_substring_regex(text, _WITH_TIME, r"\1")
-    encoded = pc.dictionary_encode(text)
-    uniques = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
-    parsed = _parse_unique_dates(uniques, dayfirst=dayfirst, column=column, notes=notes)
-    idx = encoded.indices.to_numpy(zero_copy_only=False)
-    out = np.full(len(text), np.nan)
-    valid = ~np.asarray(pc.is_null(encoded.indices).to_numpy(zero_copy_only=False))
-    out[valid] = parsed[idx[valid].astype(np.int64)]
+    uniques = pc.replace_substring_regex(_to_text(uniques), _WITH_TIME, r"\1")
+    parsed = _parse_unique_dates(
+        np.asarray(uniques.to_pylist(), dtype=object), dayfirst=dayfirst, column=column, notes=notes
+    )
+    out = np.full(len(codes), np.nan)
+    valid = codes >= 0
+    out[valid] = parsed[codes[valid]]
     return out
 
 
@@ -674,7 +684,7 @@ def rfm_features(
     report: dict = {"source": source, "columns": asdict(cols), "rows_read": table.num_rows}
     n = table.num_rows
 
-    key = customer_keys(_combined(table[cols.customer]))
+    key, ids = factorize(_combined(table[cols.customer]))
     day = parse_dates(_combined(table[cols.date]), dayfirst=dayfirst, column=cols.date, notes=notes)
     qty = to_numbers(_combined(table[cols.quantity]), cols.quantity) if cols.quantity else None
     if cols.amount:
@@ -684,16 +694,18 @@ def rfm_features(
     is_return = money < 0
     if qty is not None:
         is_return |= qty < 0
+    invoice = None
     if cols.invoice:
-        inv = _to_text(_combined(table[cols.invoice]))
-        cancelled = pc.fill_null(pc.match_substring_regex(inv, r"^[cC]"), False)
-        is_return |= np.asarray(cancelled.to_numpy(zero_copy_only=False), dtype=bool)
+        invoice, numbers = factorize(_combined(table[cols.invoice]))
+        cancelled = pc.fill_null(pc.match_substring_regex(_to_text(numbers), r"^[cC]"), False)
+        cancelled = np.asarray(cancelled.to_numpy(zero_copy_only=False), dtype=bool)
+        is_return |= (invoice >= 0) & cancelled[np.maximum(invoice, 0)]
     del table
 
     keep = np.ones(n, dtype=bool)
     dropped = {}
     for label, bad in (
-        ("missing customer id", np.asarray(pc.is_null(key).to_numpy(zero_copy_only=False))),
+        ("missing customer id", key < 0),
         ("missing date", np.isnan(day)),
         ("missing amount", np.isnan(money)),
     ):
@@ -722,24 +734,26 @@ def rfm_features(
         )
 
     rows = np.flatnonzero(keep)
-    key, day, money, is_return = key.take(pa.array(rows)), day[rows], money[rows], is_return[rows]
-    day = day.astype(np.int64)
-    encoded = pc.dictionary_encode(key)
-    code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    m = len(encoded.dictionary)
+    code, day, money, is_return = (
+        key[rows],
+        day[rows].astype(np.int64),
+        money[rows],
+        is_return[rows],
+    )
+    m = len(ids)
     buy = ~is_return
     first = np.full(m, np.iinfo(np.int64).max)
     last = np.full(m, np.iinfo(np.int64).min)
     np.minimum.at(first, code[buy], day[buy])
     np.maximum.at(last, code[buy], day[buy])
     monetary = np.bincount(code, weights=money, minlength=m)
-    purchases = np.bincount(code[buy], minlength=m)
-    orders = inv.take(pa.array(rows)).filter(pa.array(buy)) if cols.invoice else None
+    has_row = np.bincount(code, minlength=m) > 0
+    has_purchase = np.bincount(code[buy], minlength=m) > 0
+    orders = invoice[rows][buy] if invoice is not None else None
     frequency = _count_orders(code[buy], day[buy], orders, m)
-    has_purchase = purchases > 0
-    order = np.asarray(pc.sort_indices(encoded.dictionary).to_numpy(zero_copy_only=False))
+    order = np.asarray(pc.sort_indices(ids).to_numpy(zero_copy_only=False))
     order = order[has_purchase[order]]
-    ids = encoded.dictionary.take(pa.array(order)).to_pandas()
+    ids = ids.take(pa.array(order)).to_pandas()
     net = monetary[order]
     tiny = np.abs(net) <= 1e-9  # returns that cancel purchases exactly leave rounding dust
     negative, zero = int((net < 0).sum() - (tiny & (net < 0)).sum()), int(tiny.sum())
@@ -767,7 +781,7 @@ def rfm_features(
                 "amount_netted": returned if returns == "net" else 0.0,
             },
             "customers": int(len(features)),
-            "customers_only_returns": int((~has_purchase).sum()),
+            "customers_only_returns": int((has_row & ~has_purchase).sum()),
             "customers_negative_net": negative,
             "customers_zero_spend": zero,
             "total_spend": round(float(money.sum()), 6),
@@ -775,32 +789,30 @@ def rfm_features(
             "last_date": _to_date(last_day).isoformat(),
             "as_of": _to_date(as_of_day).isoformat(),
             "frequency_counts": "invoices" if cols.invoice else "purchase days",
-            "notes": notes + _report_notes(dropped, n_returns, returns, has_purchase, negative),
+            "notes": notes
+            + _report_notes(dropped, n_returns, returns, has_row & ~has_purchase, negative),
         }
     )
     return features, report
 
 
-def _count_orders(code: np.ndarray, day: np.ndarray, invoice: pa.Array | None, m: int):
+def _count_orders(code: np.ndarray, day: np.ndarray, invoice: np.ndarray | None, m: int):
     """Distinct orders per customer: (customer, invoice) pairs, or (customer, day) pairs."""
     part = day - day.min()
     if invoice is not None:
-        enc = pc.dictionary_encode(invoice)
-        missing = np.asarray(pc.is_null(enc.indices).to_numpy(zero_copy_only=False), dtype=bool)
-        inv = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False).astype(np.int64)
         # An empty invoice number counts as one order per customer and day.
-        part = np.where(missing, len(enc.dictionary) + part, inv)
+        part = np.where(invoice < 0, invoice.max() + 1 + part, invoice)
     width = int(part.max()) + 1
     pairs = pc.unique(pa.array(code * width + part)).to_numpy(zero_copy_only=False)
     return np.bincount(pairs // width, minlength=m)
 
 
-def _report_notes(dropped: dict, n_returns: int, rule: str, has_purchase, negative: int):
+def _report_notes(dropped: dict, n_returns: int, rule: str, only_returns, negative: int):
     notes = [f"dropped {v:,} rows with {k}" for k, v in dropped.items() if v and "returns" not in k]
     if n_returns:
         verb = "netted against monetary value" if rule == "net" else "excluded"
         notes.append(f"{n_returns:,} return/cancellation rows {verb}")
-    only = int((~has_purchase).sum())
+    only = int(only_returns.sum())
     if only:
         notes.append(f"dropped {only:,} customers with returns but no purchase")
     if negative:
