@@ -673,3 +673,15 @@ def test_cli_bad_data_exit_2(runner, tmp_path):
     assert result.exit_code == 2 and "--dayfirst" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "o" / "segments.csv").exists()
+
+
+def test_mixed_date_formats_in_one_column():
+    frame = pd.DataFrame(
+        {
+            "customer": ["A", "B", "C"],
+            "date": ["20240115", "2024-01-15T10:00", "1/15/2024 10:00"],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    features, _ = rfm_features(frame)
+    assert (features["last_purchase"] == pd.Timestamp("2024-01-15")).all()

@@ -9,9 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ..cli import (
-    FeaturesOpt,
     KRangeOpt,
-    LogOpt,
     NInitOpt,
     QuietOpt,
     ScaleOpt,
@@ -24,7 +22,23 @@ from ..cli import (
     progress_bar,
 )
 
-ColumnOpt = Annotated[str | None, typer.Option(show_default=False)]
+FeaturesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        "-f",
+        help="Features among recency, frequency, monetary, tenure, avg_order_value "
+        "(comma-separated; default recency,frequency,monetary).",
+    ),
+]
+LogOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log",
+        help="Log-transformed features (default frequency, monetary, avg_order_value), "
+        "'auto' or 'none'.",
+    ),
+]
 
 
 @app.command()
