@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from custseg import ConfigError, DataError, SourceError
@@ -685,3 +687,38 @@ def test_mixed_date_formats_in_one_column():
     )
     features, _ = rfm_features(frame)
     assert (features["last_purchase"] == pd.Timestamp("2024-01-15")).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d"]),
+            st.integers(0, 60),
+            st.integers(-3, 5).filter(lambda q: q != 0),
+            st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 2)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_invariants_on_random_transactions(rows, rnd):
+    frame = pd.DataFrame(rows, columns=["customer", "day", "quantity", "price"])
+    frame["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame.pop("day"), unit="D")
+    if (frame["quantity"] > 0).sum() == 0:
+        with pytest.raises(DataError, match="No purchases are left"):
+            rfm_features(frame)
+        return
+    features, report = rfm_features(frame)
+    buys = frame[frame["quantity"] > 0]
+    assert set(features["customer"]) == set(buys["customer"])
+    assert (features["recency"] >= 1).all() and (features["recency"] <= features["tenure"]).all()
+    assert (features["monetary"] >= 0).all()
+    days = buys.groupby("customer")["date"].nunique()
+    assert (features.set_index("customer")["frequency"] == days).all()
+    net = (frame["quantity"] * frame["price"]).groupby(frame["customer"]).sum()
+    expected = net.loc[features["customer"]].clip(lower=0).to_numpy()
+    np.testing.assert_allclose(features["monetary"], expected, atol=1e-6)
+    shuffled = frame.sample(frac=1, random_state=rnd.randint(0, 1000))
+    pd.testing.assert_frame_equal(rfm_features(shuffled)[0], features)
