@@ -611,6 +611,11 @@ def _days(stamps) -> np.ndarray:
     return np.where(stamps.isna(), np.nan, days)
 
 
+def _date_column(days: np.ndarray) -> pd.Series:
+    """Day numbers as a date column (Arrow ``date32``: written as ``1997-01-01`` in CSV)."""
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(days.astype(np.int32), pa.date32())))
+
+
 def _to_date(day: int) -> Date:
     return EPOCH + timedelta(days=int(day))
 
@@ -762,8 +767,8 @@ def rfm_features(
     features = pd.DataFrame(
         {
             "customer": ids.to_numpy(),
-            "first_purchase": pd.to_datetime(first[order], unit="D"),
-            "last_purchase": pd.to_datetime(last[order], unit="D"),
+            "first_purchase": _date_column(first[order]),
+            "last_purchase": _date_column(last[order]),
             "recency": (as_of_day - last[order]).astype(np.int64),
             "frequency": freq.astype(np.int64),
             "monetary": np.round(spend, 6),  # sums of floats leave dust (0.1 + 0.2)
@@ -929,7 +934,7 @@ def segment_rfm(
     rules: str | Path | None = None,
     n_init: int = 10,
     seed: int = 0,
-    engine: str = "lloyd",
+    engine: str = "auto",
     progress: Progress | None = None,
 ) -> RFMSegmentation:
     """Segment customers from their transactions: RFM features, then :func:`custseg.segment`.
@@ -998,7 +1003,11 @@ def segment_rfm(
     params |= {"returns": returns, "as_of": report["as_of"], "dayfirst": dayfirst}
     values = {f.name: getattr(seg, f.name) for f in fields(seg)}
     values["params"] = params
-    return RFMSegmentation(**values, rfm_report=report)
+    result = RFMSegmentation(**values, rfm_report=report)
+    for key, cached in vars(seg).items():  # cached views (e.g. feature values) carry over
+        if key not in values:
+            vars(result)[key] = cached
+    return result
 
 
 def _choose_features(features: Sequence[str] | str | None) -> list[str]:
