@@ -96,20 +96,22 @@ def main() -> None:
         pq.write_table(table, path)
         sources.append((f"Parquet file ({path.stat().st_size / 1e6:,.0f} MB)", path))
     for label, source in sources:
-        times = []
+        times, cpu = [], []
         for run in range(1, args.runs + 1):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             features, report = rfm_features(source)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             print(
-                f"{label} run {run}: {times[-1]:.2f} s "
+                f"{label} run {run}: {times[-1]:.2f} s wall, {cpu[-1]:.2f} s CPU "
                 f"({report['rows_used']:,} rows -> {len(features):,} customers, "
                 f"{report['returns']['rows']:,} returns netted)"
             )
         median = statistics.median(times)
         print(
-            f"{label}: median {median:.2f} s over {args.runs} runs "
-            f"({args.rows / median / 1e6:.2f}M rows/s)"
+            f"{label}: median {median:.2f} s wall ({statistics.median(cpu):.2f} s CPU) over "
+            f"{args.runs} runs ({args.rows / median / 1e6:.2f}M rows/s); load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
     if tmp is not None:
         tmp.cleanup()
