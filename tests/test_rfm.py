@@ -720,3 +720,19 @@ def test_invariants_on_random_transactions(rows, rnd):
     np.testing.assert_allclose(features["monetary"], expected, atol=1e-6)
     shuffled = frame.sample(frac=1, random_state=rnd.randint(0, 1000))
     pd.testing.assert_frame_equal(rfm_features(shuffled)[0], features)
+
+
+def test_quoted_fields_and_float_ids_in_a_csv_export(tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text(
+        "InvoiceNo,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+        '536365,"SET OF 3, RED",6,12/1/2010 8:26,2.55,17850.0\n'
+        "536366,LANTERN,6,12/1/2010 8:28,3.39,\n"
+        "536367,LANTERN,1,12/2/2010 9:00,3.39,17850\n"
+    )
+    features, report = rfm_features(path)
+    assert features["customer"].tolist() == ["17850"]
+    assert features.loc[0, "frequency"] == 2
+    assert features.loc[0, "monetary"] == pytest.approx(6 * 2.55 + 3.39)
+    assert report["dropped_rows"]["missing customer id"] == 1
+    assert any(n.startswith("columns used: customer='CustomerID'") for n in report["notes"])

@@ -23,6 +23,7 @@ The rules for messy data (all counted in the report that ``rfm_features`` return
 
 from __future__ import annotations
 
+import csv
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -193,8 +194,9 @@ def _read_text(path: Path, delimiter, encoding, columns: dict, notes: list[str])
     if delimiter is None:
         delimiter = _sniff_delimiter(lines, path)
     whitespace = delimiter in (" ", r"\s+")
-    split = (lambda ln: ln.split()) if whitespace else (lambda ln: ln.split(delimiter))
-    rows = [split(ln) for ln in lines]
+    rows = (
+        [ln.split() for ln in lines] if whitespace else list(csv.reader(lines, delimiter=delimiter))
+    )
     width = len(rows[0])
     body = [r for r in rows[1:] if len(r) == width]
     has_header = not body or any(
@@ -225,16 +227,16 @@ def _read_text(path: Path, delimiter, encoding, columns: dict, notes: list[str])
             )
             frame.columns = [str(c) for c in frame.columns]
             return _arrow_from_pandas(frame)
-        from pyarrow import csv
+        from pyarrow import csv as pacsv
 
-        return csv.read_csv(
+        return pacsv.read_csv(
             path,
-            read_options=csv.ReadOptions(
+            read_options=pacsv.ReadOptions(
                 column_names=None if has_header else names,
                 encoding=encoding if encoding not in ("utf-8", "ascii") else "utf8",
             ),
-            parse_options=csv.ParseOptions(delimiter=delimiter),
-            convert_options=csv.ConvertOptions(
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in as_text},
                 null_values=_NULLS,
                 strings_can_be_null=True,
@@ -250,9 +252,9 @@ def _read_text(path: Path, delimiter, encoding, columns: dict, notes: list[str])
 def _sniff_delimiter(lines: list[str], path: Path) -> str:
     if path.suffix.lower() == ".tsv":
         return "\t"
-    for cand in (",", "\t", ";", "|"):
-        counts = {ln.count(cand) for ln in lines}
-        if len(counts) == 1 and counts.pop() > 0:
+    for cand in (",", "\t", ";", "|"):  # quote-aware: "SET OF 3, RED" is one field
+        widths = {len(row) for row in csv.reader(lines, delimiter=cand)}
+        if len(widths) == 1 and widths.pop() > 1:
             return cand
     widths = {len(ln.split()) for ln in lines}
     if len(widths) == 1 and widths.pop() > 1:
@@ -454,9 +456,10 @@ def _to_text(arr: pa.Array) -> pa.Array:
 def _integral_floats(arr: pa.Array) -> pa.Array:
     """Floats that are whole numbers (ids read as float because of gaps) as integers."""
     values = arr.to_numpy(zero_copy_only=False)
-    finite = values[np.isfinite(values)]
-    if len(finite) and np.all(finite == np.round(finite)) and np.abs(finite).max() < 2**62:
-        return pc.cast(arr, pa.int64(), safe=False)
+    finite = np.isfinite(values)
+    whole = values[finite]
+    if len(whole) and np.all(whole == np.round(whole)) and np.abs(whole).max() < 2**62:
+        return pa.array(np.where(finite, values, 0).astype(np.int64), mask=~finite)
     return arr
 
 
@@ -471,7 +474,9 @@ def factorize(arr: pa.Array, *, text: bool = True) -> tuple[np.ndarray, pa.Array
     encoded = pc.dictionary_encode(arr)
     values = encoded.dictionary
     if text and (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        clean = pc.dictionary_encode(_to_text(values))  # " A" and "A" are one customer
+        # " A" and "A" are one customer, and so are "17850.0" and "17850" (float exports).
+        tidy = pc.replace_substring_regex(_to_text(values), r"^([+-]?\d+)\.0+$", r"\1")
+        clean = pc.dictionary_encode(tidy)
         indices = clean.indices.take(encoded.indices)
         values = clean.dictionary
     else:
@@ -685,6 +690,8 @@ def rfm_features(
     if table.num_rows == 0:
         raise DataError("The transactions table has no rows; there are no customers to segment")
     cols = recognise_columns(table.column_names, **given)
+    if any(getattr(cols, role) and given[role] is None for role in ROLES_ORDER):
+        notes.append(f"columns used: {cols.describe()}")
     source = "DataFrame" if not isinstance(transactions, str | Path) else str(transactions)
     report: dict = {"source": source, "columns": asdict(cols), "rows_read": table.num_rows}
     n = table.num_rows
