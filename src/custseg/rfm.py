@@ -690,7 +690,7 @@ def rfm_features(
     if table.num_rows == 0:
         raise DataError("The transactions table has no rows; there are no customers to segment")
     cols = recognise_columns(table.column_names, **given)
-    if any(getattr(cols, role) and given[role] is None for role in ROLES_ORDER):
+    if any(getattr(cols, r) not in (None, r) and given[r] is None for r in ROLES_ORDER):
         notes.append(f"columns used: {cols.describe()}")
     source = "DataFrame" if not isinstance(transactions, str | Path) else str(transactions)
     report: dict = {"source": source, "columns": asdict(cols), "rows_read": table.num_rows}
