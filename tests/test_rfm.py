@@ -332,6 +332,8 @@ def test_rows_after_as_of_are_ignored():
     assert "C" not in got.index
     assert got.loc["A", "frequency"] == 1 and got.loc["A", "monetary"] == 25.0
     assert report["dropped_rows"]["after as-of date"] == 3
+    assert (report["first_date"], report["last_date"]) == ("2023-12-01", "2024-01-01")
+    assert report["as_of"] == "2024-01-10"
 
 
 def test_empty_invoice_numbers_count_one_order_per_day():

@@ -798,7 +798,7 @@ def rfm_features(
             "customers_zero_spend": zero,
             "total_spend": round(float(money.sum()), 6),
             "first_date": _to_date(int(day.min())).isoformat(),
-            "last_date": _to_date(last_day).isoformat(),
+            "last_date": _to_date(int(day.max())).isoformat(),
             "as_of": _to_date(as_of_day).isoformat(),
             "frequency_counts": "invoices" if cols.invoice else "purchase days",
             "notes": notes
