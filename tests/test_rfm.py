@@ -46,30 +46,6 @@ def base_name(name: str) -> str:
     return name.split(",")[0].split(" (")[0]
 
 
-@pytest.fixture
-def html(monkeypatch):
-    """Use the real HTML report; until it lands (render_html raises NotImplementedError), write
-    a placeholder so the other outputs can be checked. ``html["stub"]`` says which happened."""
-    import custseg.report as report
-
-    real = report.render_html
-    state = {"stub": False}
-
-    def render(seg, path=None, **options):
-        try:
-            return real(seg, path, **options)
-        except NotImplementedError:
-            state["stub"] = True
-            text = "<html>report not implemented yet</html>"
-            if path is not None:
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            return text
-
-    monkeypatch.setattr(report, "render_html", render)
-    return state
-
-
 def known() -> pd.DataFrame:
     """Six order lines of three customers; the answer is worked out by hand in the test."""
     return pd.DataFrame(
@@ -143,7 +119,7 @@ def test_cdnow_features_agree_with_an_independent_pandas_computation(cdnow_path)
     np.testing.assert_allclose(got["avg_order_value"], expected["spend"] / expected["days"])
 
 
-def test_cdnow_segmentation_has_sensible_rfm_names(cdnow_path, html, tmp_path):
+def test_cdnow_segmentation_has_sensible_rfm_names(cdnow_path):
     seg = segment_rfm(cdnow_path, k=4, k_range=[4], n_init=2)
     assert seg.k == 4 and int(seg.used.sum()) == 23_570
     assert seg.plan.log == ("frequency", "monetary")
@@ -622,7 +598,7 @@ def tx_csv(tmp_path):
     return path
 
 
-def test_cli_writes_all_outputs(runner, tx_csv, tmp_path, html):
+def test_cli_writes_all_outputs(runner, tx_csv, tmp_path):
     out = tmp_path / "out"
     args = ["rfm", str(tx_csv), "--out", str(out), "--k", "3", "--k-range", "3", "--n-init", "2"]
     result = runner.invoke(app, args)
@@ -639,8 +615,8 @@ def test_cli_writes_all_outputs(runner, tx_csv, tmp_path, html):
     assert {"segment", "segment_name"} <= set(segments.columns)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rfm"]["customers"] == 260 and summary["k"] == 3
-    if not html["stub"]:
-        assert "Champions" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "Champions" in report and "Hibernating" in report
     # A second run without --force refuses and keeps the outputs.
     again = runner.invoke(app, [*args, "--quiet"])
     assert again.exit_code == 2
@@ -738,3 +714,25 @@ def test_quoted_fields_and_float_ids_in_a_csv_export(tmp_path):
     assert features.loc[0, "monetary"] == pytest.approx(6 * 2.55 + 3.39)
     assert report["dropped_rows"]["missing customer id"] == 1
     assert any(n.startswith("columns used: customer='CustomerID'") for n in report["notes"])
+
+
+def test_rfm_features_csv_is_published_with_the_other_outputs(tx_csv, tmp_path):
+    from custseg.export import write_csv, write_outputs
+
+    seg = segment_rfm(tx_csv, k=2, k_range=[2], n_init=1)
+    out = tmp_path / "out"
+    (out / "rfm_features.csv").parent.mkdir()
+    (out / "rfm_features.csv").write_text("old")
+    extra = {"rfm_features.csv": lambda path: write_csv(seg.rfm_table, path)}
+    with pytest.raises(FileExistsError, match="rfm_features.csv"):
+        write_outputs(seg, out, extra=extra)
+    assert not (out / "segments.csv").exists()  # nothing was written
+    placed = write_outputs(seg, out, extra=extra, force=True)
+    assert set(placed) == {
+        "segments.csv",
+        "summary.json",
+        "model.skops",
+        "report.html",
+        "rfm_features.csv",
+    }
+    assert pd.read_csv(out / "rfm_features.csv")["customer"].nunique() == 260

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ..cli import (
+    EngineOpt,
     KRangeOpt,
     NInitOpt,
     QuietOpt,
@@ -89,6 +90,7 @@ def rfm(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
+    engine: EngineOpt = "auto",
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -96,7 +98,7 @@ def rfm(
 
     Writes segments.csv, summary.json, model.skops, report.html and rfm_features.csv in --out.
     """
-    from ..export import OUTPUTS, check_free, publish, staging, write_csv, write_outputs
+    from ..export import OUTPUTS, check_free, write_csv, write_outputs
     from ..rfm import RFM_FILENAME, segment_rfm
 
     with errors():
@@ -121,19 +123,17 @@ def rfm(
                 rules=rules,
                 n_init=n_init,
                 seed=seed,
+                engine=engine,
                 progress=callback,
             )
             steps = iter(range(1, 6))
-            with staging(out_dir) as tmp:
-                callback("write outputs", next(steps), 5)
-                write_csv(seg.rfm_table, tmp / RFM_FILENAME)
-                written = write_outputs(
-                    seg,
-                    out_dir,
-                    force=force,
-                    step=lambda _name: callback("write outputs", next(steps), 5),
-                )
-                written |= publish({RFM_FILENAME: tmp / RFM_FILENAME}, out_dir)
+            written = write_outputs(
+                seg,
+                out_dir,
+                force=force,
+                step=lambda _name: callback("write outputs", next(steps), 5),
+                extra={RFM_FILENAME: lambda path: write_csv(seg.rfm_table, path)},
+            )
         if not quiet:
             _print_rfm(seg)
             for name, path in written.items():
