@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +117,7 @@ def write_outputs(
     png: str | Path | None = None,
     raw_csv: bool = False,
     step: Callable[[str], None] | None = None,
+    extra: Mapping[str, Callable[[Path], None]] | None = None,
 ) -> dict[str, Path]:
     """Write ``segments.csv``, ``summary.json``, the model and ``report.html`` into ``out_dir``.
 
@@ -130,11 +131,15 @@ def write_outputs(
         Keep text cells that look like spreadsheet formulas as they are.
     step : callable(str), optional
         Told the name of each output as it is written (for progress display).
+    extra : mapping of file name -> callable(path), optional
+        Further outputs (e.g. ``rfm_features.csv``), staged and published with the others.
     """
     from .report import render_html
 
     out_dir = Path(out_dir)
-    check_free([out_dir / name for name in OUTPUTS], force)
+    extra = dict(extra or {})
+    names = [*OUTPUTS, *extra]
+    check_free([out_dir / name for name in names], force)
     say = step or (lambda _name: None)
     with staging(out_dir) as tmp:
         say("segments.csv")
@@ -145,7 +150,10 @@ def write_outputs(
         save_model(seg, tmp / MODEL_FILENAME)
         say("report.html")
         render_html(seg, tmp / "report.html")
-        files = {name: tmp / name for name in OUTPUTS}
+        for name, write in extra.items():
+            say(name)
+            write(tmp / name)
+        files = {name: tmp / name for name in names}
         placed = publish(files, out_dir)
     if png is not None:
         from .report.static import write_png
