@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,12 +81,12 @@ def folder_lock(out_dir: Path):
     """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
     import fcntl
 
-    with open(out_dir / ".custseg.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    fd = os.open(out_dir, os.O_RDONLY)  # flock on the folder itself: no lock file left behind
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
@@ -117,6 +117,7 @@ def write_outputs(
     png: str | Path | None = None,
     raw_csv: bool = False,
     step: Callable[[str], None] | None = None,
+    extra: Mapping[str, Callable[[Path], None]] | None = None,
 ) -> dict[str, Path]:
     """Write ``segments.csv``, ``summary.json``, the model and ``report.html`` into ``out_dir``.
 
@@ -130,11 +131,15 @@ def write_outputs(
         Keep text cells that look like spreadsheet formulas as they are.
     step : callable(str), optional
         Told the name of each output as it is written (for progress display).
+    extra : mapping of file name -> callable(path), optional
+        Further outputs (e.g. ``rfm_features.csv``), staged and published with the others.
     """
     from .report import render_html
 
     out_dir = Path(out_dir)
-    check_free([out_dir / name for name in OUTPUTS], force)
+    extra = dict(extra or {})
+    names = [*OUTPUTS, *extra]
+    check_free([out_dir / name for name in names], force)
     say = step or (lambda _name: None)
     with staging(out_dir) as tmp:
         say("segments.csv")
@@ -145,7 +150,10 @@ def write_outputs(
         save_model(seg, tmp / MODEL_FILENAME)
         say("report.html")
         render_html(seg, tmp / "report.html")
-        files = {name: tmp / name for name in OUTPUTS}
+        for name, write in extra.items():
+            say(name)
+            write(tmp / name)
+        files = {name: tmp / name for name in names}
         placed = publish(files, out_dir)
     if png is not None:
         from .report.static import write_png

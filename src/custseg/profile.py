@@ -88,6 +88,13 @@ def describe(
     labels = labels[used]
     pop_mean, pop_std = values.mean(), values.std(ddof=0).replace(0, np.nan)
     grouped = values.groupby(labels)
+    basis = rules["levels"].get("basis", "mean")
+    if basis not in ("mean", "rank"):
+        raise ConfigError(f"The rules' [levels] basis must be 'mean' or 'rank', not {basis!r}")
+    if basis == "rank":  # z-scores of mean percentile ranks: robust to skewed features
+        ranks = values.rank(pct=True)
+        rank_means = ranks.groupby(labels).mean()
+        rank_pop, rank_std = ranks.mean(), ranks.std(ddof=0).replace(0, np.nan)
     stats = {s: grouped.agg(s) for s in ("mean", "median", "min", "max")}
     sizes = np.bincount(labels)
     gender_mix = None
@@ -100,9 +107,11 @@ def describe(
             continue
         means = stats["mean"].loc[seg]
         z = ((means - pop_mean) / pop_std).fillna(0.0)
+        if basis == "rank":
+            z = ((rank_means.loc[seg] - rank_pop) / rank_std).fillna(0.0)
         levels = {c: _level(z[c], rules["levels"]) for c in values.columns}
-        name = _name(z, levels, roles, rules)
-        persona, actions = _persona(levels, roles, rules)
+        persona, actions, ruled_name = _persona(levels, roles, rules)
+        name = ruled_name or _name(z, levels, roles, rules)
         profiles.append(
             SegmentProfile(
                 id=int(seg),
@@ -158,8 +167,11 @@ def _name(z: pd.Series, levels: dict, roles: Mapping[str, str], rules: dict) -> 
     return text[:1].upper() + text[1:].lower() if text else text
 
 
-def _persona(levels: dict, roles: Mapping[str, str], rules: dict) -> tuple[str, dict[str, str]]:
-    by_role = {roles.get(c): lvl for c, lvl in levels.items() if roles.get(c) in ROLE_ORDER}
+def _persona(
+    levels: dict, roles: Mapping[str, str], rules: dict
+) -> tuple[str, dict[str, str], str | None]:
+    """Persona, actions and (when the rule gives one) name from the first matching rule."""
+    by_role = {roles[c]: lvl for c, lvl in levels.items() if roles.get(c) not in (None, "numeric")}
     high = [c for c, lvl in levels.items() if lvl == "high"]
     low = [c for c, lvl in levels.items() if lvl == "low"]
     facts = {
@@ -172,8 +184,9 @@ def _persona(levels: dict, roles: Mapping[str, str], rules: dict) -> tuple[str, 
         when = rule.get("when", {})
         if all(by_role.get(k, facts.get(k)) == v for k, v in when.items()):
             actions = {k: rule.get(k, "").format(**fill) for k in ACTION_KINDS if rule.get(k)}
-            return rule.get("persona", "").format(**fill), actions
-    return "", {}
+            name = rule["name"].format(**fill) if rule.get("name") else None
+            return rule.get("persona", "").format(**fill), actions, name
+    return "", {}, None
 
 
 def _make_unique(profiles: list[SegmentProfile], roles: Mapping[str, str], rules: dict) -> None:
@@ -182,7 +195,7 @@ def _make_unique(profiles: list[SegmentProfile], roles: Mapping[str, str], rules
     for p in profiles:
         groups.setdefault(p.name, []).append(p)
     for same in groups.values():
-        if len(same) < 2:
+        if len(same) < 2 or _add_relative_words(same, roles, rules):
             continue
         for p in same:
             ranked = sorted(p.zscores, key=lambda c: -abs(p.zscores[c] or 0.0))
@@ -198,3 +211,22 @@ def _make_unique(profiles: list[SegmentProfile], roles: Mapping[str, str], rules
         seen[p.name] = seen.get(p.name, 0) + 1
         if seen[p.name] > 1:
             p.name = f"{p.name} ({seen[p.name]})"
+
+
+def _add_relative_words(same: list[SegmentProfile], roles: Mapping[str, str], rules: dict) -> bool:
+    """When the rules give ``more``/``less`` words for a feature, tell same-named segments apart
+    by the feature on which they differ most: "Champions, more frequent" / "..., less frequent"."""
+    spread = {}
+    for col in same[0].zscores:
+        words = rules["words"].get(roles.get(col, ""), {})
+        z = [p.zscores[col] or 0.0 for p in same]
+        if "more" in words and "less" in words:
+            spread[col] = max(z) - min(z)
+    if not spread or max(spread.values()) < 0.1:
+        return False
+    col = max(spread, key=spread.get)
+    words = rules["words"][roles[col]]
+    middle = float(np.mean([p.zscores[col] or 0.0 for p in same]))
+    for p in same:
+        p.name += f", {words['more' if (p.zscores[col] or 0.0) >= middle else 'less']}"
+    return True

@@ -1,5 +1,5 @@
 """CLI subcommands beyond run/explore/choose-k, one module each; importing registers them."""
 
-from . import app  # noqa: F401
+from . import app, rfm  # noqa: F401
 
 __all__: list[str] = []  # cli.py star-imports this package for the side effect only
