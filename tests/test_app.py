@@ -43,6 +43,8 @@ def calls(monkeypatch):
     def counting(name, real):
         def wrapper(*args, **kwargs):
             counts[name] += 1
+            if name == "choose_k":  # the page's progress bar is driven by the library
+                assert callable(kwargs["progress"])
             return real(*args, **kwargs)
 
         return wrapper
@@ -227,6 +229,19 @@ def test_bad_file_shows_the_message_and_keeps_the_previous_results(name, content
     assert at.info[0].value.startswith("Showing the previous results")
 
 
+def test_settings_survive_a_bad_upload():
+    at = start()
+    widget(at.selectbox, "Scaling").set_value("robust").run()
+    at.radio(key="k_mode").set_value("Choose").run()
+    upload(at, "bad.csv", b"\x00\x00")
+    assert at.error and shown(at).plan.scale == "robust"
+    at.radio(key="source").set_value("Sample customers").run()
+    no_failure(at)
+    assert widget(at.selectbox, "Scaling").value == "robust"
+    assert at.radio(key="k_mode").value == "Choose"
+    assert shown(at).plan.scale == "robust"
+
+
 def test_data_problem_after_a_good_upload_keeps_it_on_screen():
     frame = sample_customers(100, seed=1)
     frame.loc[[3, 50], "Age"] = np.nan
@@ -301,6 +316,29 @@ def test_app_command_runs_streamlit_on_loopback(monkeypatch):
     assert options["--server.port"] == "8765"
     assert options["--server.headless"] == "true"
     assert options["--browser.gatherUsageStats"] == "false"
+
+
+def test_app_command_warns_when_listening_beyond_loopback(monkeypatch):
+    import custseg.commands.app as command
+
+    monkeypatch.setattr(
+        command.os, "execv", lambda path, argv: (_ for _ in ()).throw(SystemExit(0))
+    )
+    result = CliRunner().invoke(cli_app, ["app", "--host", "0.0.0.0"])
+    assert result.exit_code == 0
+    assert "anyone who can reach it can use the dashboard" in result.output
+
+
+def test_app_command_without_streamlit_names_the_extra(monkeypatch):
+    from custseg.exceptions import MissingDependencyError
+
+    def missing(module, extra):
+        raise MissingDependencyError(module, extra)
+
+    monkeypatch.setattr("custseg.exceptions.require", missing)
+    result = CliRunner().invoke(cli_app, ["app"])
+    assert result.exit_code == 2
+    assert "pip install 'custseg[app]'" in result.output
 
 
 def test_app_command_rejects_a_bad_port():

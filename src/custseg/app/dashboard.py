@@ -16,6 +16,7 @@ st.caption(
     "segment and what to do about them, and download the result."
 )
 
+views.keep_settings()
 with st.sidebar:
     st.header("1 · Data")
     load_request = views.choose_source()

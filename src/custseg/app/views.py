@@ -38,6 +38,12 @@ MISSING = {
     "error": "Stop with an error",
 }
 K_MODES = ("Recommended", "Choose")
+PROGRESS_TEXT = {
+    "choose k": "Comparing numbers of segments: {done} of {total} tried",
+    "fit segments": "Fitting the segments on every customer",
+}
+# Settings that keep their value while their widgets are hidden (e.g. after a bad upload).
+KEPT = ("scale", "missing", "k_mode")
 CUSTOM = "Custom"
 CARDS_PER_ROW = 3
 ACTION_LABELS = {"promotions": "Promotions", "campaigns": "Campaigns", "resources": "Resources"}
@@ -89,6 +95,17 @@ def guard(what: str, call: Callable[..., T], *args, **kwargs) -> T | None:
 
 
 # ---------------------------------------------------------------- sidebar controls
+
+
+def keep_settings() -> None:
+    """Keep the settings' values across runs that do not draw their widgets.
+
+    Streamlit forgets a widget's value when a run does not draw it; a bad upload hides the
+    feature controls, and the user's choices should be there when a good table comes back.
+    """
+    for key in KEPT:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def choose_source() -> Callable[[], state.Loaded] | None:
@@ -163,10 +180,11 @@ def run_search(key: tuple, table: Table, settings: state.Settings) -> Segmentati
     """The k search, with a progress bar the first time a key is computed."""
     if state.is_searched(key):
         return guard("segmenting", state.search, key, table, settings)
-    bar = st.progress(0.0, text="Comparing numbers of segments ...")
+    bar = st.progress(0.0, text="Preparing the features ...")
 
     def progress(step: str, done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Comparing numbers of segments: {done} of {total} tried")
+        text = PROGRESS_TEXT.get(step, step).format(done=done, total=total)
+        bar.progress(done / total if total else 1.0, text=text)
 
     try:
         return guard("segmenting", state.search, key, table, settings, progress)

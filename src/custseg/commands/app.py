@@ -8,6 +8,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..cli import app, console, errors
 
@@ -55,8 +56,8 @@ def app_command(
         require("streamlit", "app")
         if host not in LOOPBACK:
             console.print(
-                f"[yellow]warning:[/] listening on {host}: anyone who can reach it can use the "
-                "dashboard, including reading tables by server path",
+                f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach it can "
+                "use the dashboard, including reading tables by server path",
                 highlight=False,
             )
         console.print(
