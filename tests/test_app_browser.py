@@ -66,6 +66,14 @@ def wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture
+def chromium() -> Path:
+    """Chromium and playwright-python, or a skip (a failure under CI)."""
+    need(f"Chromium at {CHROMIUM}", CHROMIUM.exists())
+    need("playwright-python", importlib.util.find_spec("playwright") is not None)
+    return CHROMIUM
+
+
+@pytest.fixture
 def server(tmp_path):
     """``custseg app`` on a free loopback port, stopped (its whole process group) afterwards."""
     port = free_port()
@@ -92,13 +100,11 @@ def server(tmp_path):
                 proc.wait(5)
 
 
-def test_dashboard_segments_the_sample_in_chromium(server, tmp_path):
-    need(f"Chromium at {CHROMIUM}", CHROMIUM.exists())
-    need("playwright-python", importlib.util.find_spec("playwright") is not None)
+def test_dashboard_segments_the_sample_in_chromium(chromium, server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 2150})
             page.goto(server)
