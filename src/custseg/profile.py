@@ -185,7 +185,12 @@ def _persona(
         if all(by_role.get(k, facts.get(k)) == v for k, v in when.items()):
             actions = {k: rule.get(k, "").format(**fill) for k in ACTION_KINDS if rule.get(k)}
             name = rule["name"].format(**fill) if rule.get("name") else None
-            return rule.get("persona", "").format(**fill), actions, name
+            persona = rule.get("persona", "").format(**fill)
+            # A distinctive age the rule does not speak of still belongs in the persona.
+            age = by_role.get("age")
+            if age in ("high", "low") and "age" not in when and "age" in rules["words"]:
+                persona = f"{rules['words']['age'][age].capitalize()} customers. {persona}"
+            return persona, actions, name
     return "", {}, None
 
 
