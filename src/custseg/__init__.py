@@ -13,6 +13,7 @@ from .exceptions import (  # noqa: E402
 from .io import Table, load  # noqa: E402
 from .model import Segmenter  # noqa: E402
 from .persist import load_model  # noqa: E402
+from .scoring import SegmentModel  # noqa: E402
 from .segmentation import Segmentation, segment  # noqa: E402
 from .select import KChoice, choose_k  # noqa: E402
 
@@ -22,6 +23,7 @@ __all__ = [
     "DataError",
     "KChoice",
     "ModelFileError",
+    "SegmentModel",
     "Segmentation",
     "Segmenter",
     "SourceError",

@@ -1,0 +1,57 @@
+"""The REST scoring service (extra ``api``): ``create_app(model)`` builds a FastAPI app.
+
+FastAPI is imported only when an app is built; without it, a clear error says which extra to
+install.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..scoring import SegmentModel
+
+DEFAULT_MAX_BATCH = 10_000
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def create_app(
+    model: SegmentModel | str | Path,
+    *,
+    token: str | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Any:
+    """Build the scoring service for one model (see :func:`custseg.api.app.create_app`).
+
+    Parameters
+    ----------
+    model : SegmentModel or path
+        The loaded model, or the path of its file.
+    token : str, optional
+        Bearer token required on ``/v1/*``.
+    max_batch : int
+        Most customers per request.
+    max_body_bytes : int
+        Largest request body.
+
+    Returns
+    -------
+    fastapi.FastAPI
+
+    Raises
+    ------
+    MissingDependencyError
+        FastAPI is not installed (``pip install 'custseg[api]'``).
+    """
+    from ..exceptions import require
+
+    require("fastapi", "api")
+    require("pydantic", "api")
+    from .app import create_app as build
+
+    return build(model, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes)
+
+
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "create_app"]

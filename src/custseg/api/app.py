@@ -1,0 +1,276 @@
+"""The FastAPI scoring service. Import through :func:`custseg.api.create_app`.
+
+No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at run
+time, and the request type is built per model inside ``create_app``.
+"""
+
+import hmac
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .. import __version__
+from ..persist import load_model
+from ..scoring import SegmentModel
+from .schemas import ID_FIELD, Assignment, FeatureInfo, Health, ModelInfo, build_schemas
+
+DEFAULT_MAX_BATCH = 10_000
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413, before parsing."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = -1
+                if length < 0 or length > self.max_bytes:
+                    return await self._refuse(send, length)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, detail=self._message(seen))
+            return message
+
+        return await self.app(scope, limited, send)
+
+    def _message(self, length: int) -> str:
+        size = "an invalid Content-Length" if length < 0 else f"{length:,} bytes"
+        return (
+            f"Request body of {size} exceeds the limit of {self.max_bytes:,} bytes; "
+            "send smaller batches"
+        )
+
+    async def _refuse(self, send, length: int) -> None:
+        body = json.dumps({"detail": self._message(length)}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    model: SegmentModel | str | Path,
+    *,
+    token: str | None = None,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the scoring service for one model.
+
+    Parameters
+    ----------
+    model : SegmentModel or path
+        The model (see :func:`custseg.load_model`), or the path of its file. The model is fixed
+        when the app is built: no request can name a file.
+    token : str, optional
+        When given, ``/v1/*`` requires ``Authorization: Bearer <token>`` (401 otherwise).
+        ``/healthz`` and the docs stay open.
+    max_batch : int
+        Most customers in one request (more: 422).
+    max_body_bytes : int
+        Largest request body (more: 413).
+
+    Returns
+    -------
+    fastapi.FastAPI
+    """
+    if not isinstance(model, SegmentModel):
+        model = load_model(model)
+    schemas = build_schemas(model, max_batch)
+    scorer = model.scorer
+    num_attrs = [schemas.fields[f] for f in model.plan.numeric]
+    cat_attrs = [schemas.fields[f] for f in model.plan.categorical]
+    has_id = ID_FIELD not in model.plan.columns
+    names = scorer.names
+    expected = token.encode() if token else None
+
+    app = FastAPI(
+        title="custseg scoring service",
+        version=__version__,
+        description=(
+            f"Assigns customers to the {model.k} segments of a fitted custseg model "
+            f"(features: {', '.join(model.plan.columns)}). "
+            + ("Send `Authorization: Bearer <token>` to /v1/*." if token else "")
+        ),
+    )
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    bearer = HTTPBearer(auto_error=False, description="The token from CUSTSEG_API_TOKEN.")
+
+    async def authorised(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        if expected is None:
+            return
+        given = credentials.credentials.encode() if credentials else b""
+        if not hmac.compare_digest(given, expected):
+            raise HTTPException(
+                401,
+                detail="Missing or wrong bearer token; send Authorization: Bearer <token>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    guard = [Depends(authorised)] if expected is not None else []
+
+    def score(items: list) -> list[dict[str, Any]]:
+        num = np.array(
+            [[getattr(c, a) for a in num_attrs] for c in items], dtype=float
+        ).reshape(len(items), len(num_attrs))
+        cats = [[getattr(c, a) for a in cat_attrs] for c in items] if cat_attrs else None
+        labels, dist = scorer.score(num, cats)
+        bad = np.flatnonzero(~np.isfinite(dist))
+        if len(bad):
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("body", int(i)) if len(items) > 1 else ("body",),
+                        "msg": "Value error, feature values too large to score (the distance "
+                        "overflows); check their units",
+                        "input": None,
+                    }
+                    for i in bad[:20]
+                ]
+            )
+        out = []
+        for c, label, d in zip(items, labels.tolist(), dist.tolist(), strict=True):
+            item = {"segment": label, "segment_name": names[label], "distance": d}
+            if has_id and c.customer_id_ is not None:
+                item["id"] = c.customer_id_
+            out.append(item)
+        return out
+
+    @app.post(
+        "/v1/assign",
+        dependencies=guard,
+        response_model=None,
+        responses={
+            200: {
+                "description": "The segment of the customer (an object), or of each customer of "
+                "a batch (an array, same order).",
+                "model": Assignment | list[Assignment],
+            },
+            401: {"description": "Missing or wrong bearer token."},
+            413: {"description": "Request body too large."},
+            422: {"description": "A field is missing, has the wrong type, or is not finite."},
+        },
+        summary="Assign one customer (an object) or a batch (an array of objects)",
+    )
+    async def assign(customers: Annotated[schemas.body, Body()]) -> Response:
+        if isinstance(customers, list):
+            payload: Any = score(customers) if customers else []
+        else:
+            payload = score([customers])[0]
+        return Response(json.dumps(payload).encode(), media_type="application/json")
+
+    info = _model_info(model, schemas.example)
+
+    @app.get("/v1/model", dependencies=guard, response_model=ModelInfo)
+    async def model_info() -> JSONResponse:
+        """Features, segments with their profiles, and training metadata."""
+        return JSONResponse(info)
+
+    health = Health(
+        segments=model.k,
+        features=model.plan.columns,
+        model_created=model.metadata.get("created"),
+        scorer="numpy" if scorer.exact else "pipeline",
+    ).model_dump()
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> JSONResponse:
+        """Liveness: the model is loaded and the service answers."""
+        return JSONResponse(health)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            err = {k: v for k, v in err.items() if k in ("type", "loc", "msg", "input", "ctx")}
+            # The union's branch tag ("customer"/"batch") is noise to a client: drop it.
+            err["loc"] = [p for p in err.get("loc", ()) if p not in ("customer", "batch")]
+            if "ctx" in err:
+                err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+            errors.append(err)
+        return JSONResponse({"detail": _jsonable(errors)}, status_code=422)
+
+    app.state.model = model
+    return app
+
+
+def _jsonable(value):
+    """Replace what JSON cannot hold (NaN, bytes, ...) in echoed inputs."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _model_info(model: SegmentModel, example: dict) -> dict:
+    quantiles = model.training.get("quantiles", {})
+    categories = model.training.get("categories", {})
+    features = []
+    for f in model.plan.numeric:
+        q = quantiles.get(f)
+        features.append(
+            FeatureInfo(
+                name=f,
+                kind="numeric",
+                role=model.roles.get(f),
+                training={"deciles": q, "median": q[5] if q else None},
+            )
+        )
+    for f in model.plan.categorical:
+        features.append(
+            FeatureInfo(
+                name=f,
+                kind="categorical",
+                role=model.roles.get(f),
+                training={"categories": categories.get(f, {})},
+            )
+        )
+    shares = model.training.get("shares", {})
+    segments = [p | {"training_share": shares.get(str(p["id"]))} for p in model.profiles]
+    info = ModelInfo(
+        format_version=model.format_version,
+        features=features,
+        segments=segments,
+        metadata=model.metadata,
+        notes=model.notes,
+        example=example,
+    )
+    return _jsonable(info.model_dump())

@@ -1,0 +1,156 @@
+"""``custseg predict MODEL DATA``: assign new customers to a saved model's segments, report drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from ..cli import IdOpt, QuietOpt, SheetOpt, app, errors, out
+
+DRIFT_EXIT = 3
+STATUS_STYLE = {"stable": "green", "watch": "yellow", "moved": "bold red", "inconclusive": "dim"}
+
+
+@app.command()
+def predict(
+    model: Annotated[
+        Path, typer.Argument(help="Model file written by custseg run (out/model.skops).")
+    ],
+    data: Annotated[
+        str, typer.Argument(help="New customers (CSV/TSV, Parquet, Excel, JSON lines).")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Predictions CSV: the input rows plus segment columns."),
+    ] = Path("predictions.csv"),
+    drift_path: Annotated[
+        Path | None,
+        typer.Option("--drift", help="Drift report JSON [default: drift.json beside --out]."),
+    ] = None,
+    id_column: IdOpt = None,
+    sheet: SheetOpt = None,
+    raw_csv: Annotated[
+        bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    fail_on_drift: Annotated[
+        bool,
+        typer.Option("--fail-on-drift", help=f"Exit with code {DRIFT_EXIT} when anything moved."),
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Assign new customers to the segments of a saved model and report drift.
+
+    Writes the input rows untouched plus segment, segment_name and distance (to the segment
+    centre, in model units) to --out, and the drift report (segment shares and per-feature PSI
+    against training) to drift.json.
+    """
+    from ..exceptions import OutputExistsError
+    from ..io import load
+    from ..persist import load_model
+
+    drift_path = drift_path or output.parent / "drift.json"
+    with errors():
+        existing = [str(p) for p in (output, drift_path) if p.exists()]
+        if existing and not force:
+            raise OutputExistsError(
+                f"Output already exists: {', '.join(existing)}; pass --force to overwrite, or "
+                "choose other paths with --out and --drift"
+            )
+        segment_model = load_model(model)
+        table = load(Path(data), id_column=id_column, sheet=sheet)
+        result = segment_model.predict(table)
+        _write(result, output, drift_path, raw_csv)
+        if not quiet:
+            _print(segment_model, result, table.source)
+            out.print(f"  wrote [cyan]{output}[/]  (predictions)", highlight=False)
+            out.print(f"  wrote [cyan]{drift_path}[/]  (drift report)", highlight=False)
+    if fail_on_drift and result.drift.moved:
+        raise typer.Exit(DRIFT_EXIT)
+
+
+def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
+    """Write both files to temporary names in their folders, then move them into place."""
+    from ..export import write_csv
+
+    staged = []
+    try:
+        for target in (output, drift_path):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            staged.append(Path(tmp))
+        write_csv(result.assignments, staged[0], raw=raw_csv)
+        staged[1].write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
+        os.replace(staged[0], output)
+        os.replace(staged[1], drift_path)
+    finally:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+
+
+def _print(model, result, source: str) -> None:
+    for note in model.notes:
+        out.print(f"[dim]note: model: {note}[/]", highlight=False)
+    for feature, column in result.mapping.items():
+        if feature != column:
+            out.print(f"[dim]note: used column {column!r} for feature {feature!r}[/]")
+    if result.unused:
+        out.print(
+            f"[dim]note: ignored columns the model does not use: "
+            f"{', '.join(map(repr, result.unused))}[/]",
+            highlight=False,
+        )
+    for note in result.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
+    drift = result.drift
+    seg_table = RichTable(
+        title=f"{drift.n_rows:,} customers from {Path(source).name} in "
+        f"{len(drift.segments)} segments (training: {drift.n_training:,})"
+    )
+    for col in ("id", "name", "customers", "share now", "at training", "change"):
+        seg_table.add_column(col, justify="left" if col == "name" else "right")
+    for s in drift.segments:
+        seg_table.add_row(
+            str(s.id),
+            s.name,
+            f"{s.count:,}",
+            f"{s.now:.1%}",
+            f"{s.training:.1%}",
+            f"{100 * s.change:+.1f} pts",
+        )
+    out.print(seg_table)
+    feat_table = RichTable(title="Drift against training (PSI over training deciles)")
+    for col in ("feature", "PSI", "p-value", "status", "median then", "median now", "missing now"):
+        feat_table.add_column(col, justify="left" if col in ("feature", "status") else "right")
+    rows = [
+        ("segment shares", drift.segment_psi, drift.segment_p_value, drift.segment_status, None)
+    ] + [(f.feature, f.psi, f.p_value, f.status, f) for f in drift.features]
+    for name, value, p, state, f in rows:
+        feat_table.add_row(
+            name,
+            f"{value:.3f}",
+            "" if p is None else f"{p:.3g}",
+            f"[{STATUS_STYLE[state]}]{state}[/]",
+            "" if f is None or f.median_training is None else f"{f.median_training:,.2f}",
+            "" if f is None or f.median_now is None else f"{f.median_now:,.2f}",
+            "" if f is None else f"{f.missing_now:.1%}",
+        )
+    out.print(feat_table)
+    if drift.moved:
+        out.print(
+            f"[bold red]Moved since training: {', '.join(drift.moved)}[/]; the segments may no "
+            "longer describe these customers well: consider re-fitting with custseg run",
+            highlight=False,
+        )
+    else:
+        out.print(
+            "[green]Nothing moved beyond the thresholds[/] (PSI >= 0.2 with p < 0.05 = moved)",
+            highlight=False,
+        )
