@@ -82,7 +82,7 @@ class SegmentModel:
         return self.plan.columns
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model's feature columns of ``frame`` (named as in the model), as the pipeline wants."""
+        """The model's feature columns of ``frame`` (named as in the model), for the pipeline."""
         return feature_frame(frame, self.plan)
 
     # ------------------------------------------------------------ columns and values
@@ -226,8 +226,8 @@ class SegmentModel:
             unseen = sorted(set(text) - known) if known else []
             if unseen:
                 notes.append(
-                    f"{int(text.isin(unseen).sum())} rows have {mapping[feature]!r} values not seen "
-                    f"in training ({', '.join(map(repr, unseen[:5]))}); they count as none of "
+                    f"{int(text.isin(unseen).sum())} rows have {mapping[feature]!r} values not "
+                    f"seen in training ({', '.join(map(repr, unseen[:5]))}); they count as none of "
                     "the known categories"
                 )
         columns = {}
@@ -260,8 +260,8 @@ class OverflowRows(ArithmeticError):
 class FastScorer:
     """The fitted preprocessing and nearest-centre search as plain NumPy arithmetic.
 
-    Built from a fitted ``ColumnTransformer`` of the shape :func:`custseg.features.build_preprocessor`
-    makes (median impute, optional log1p, standard/min-max/robust scaling, one-hot). ``build``
+    Built from a fitted ``ColumnTransformer`` shaped as
+    :func:`custseg.features.build_preprocessor` makes it (median impute, optional log1p, standard/min-max/robust scaling, one-hot). ``build``
     compares it with the scikit-learn pipeline and falls back to the pipeline when it cannot
     reproduce it.
     """

@@ -1,4 +1,4 @@
-"""``custseg predict MODEL DATA``: assign new customers to a saved model's segments, report drift."""
+"""``custseg predict MODEL DATA``: assign new customers to a model's segments, report drift."""
 
 from __future__ import annotations
 
