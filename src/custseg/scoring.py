@@ -261,9 +261,9 @@ class FastScorer:
     """The fitted preprocessing and nearest-centre search as plain NumPy arithmetic.
 
     Built from a fitted ``ColumnTransformer`` shaped as
-    :func:`custseg.features.build_preprocessor` makes it (median impute, optional log1p, standard/min-max/robust scaling, one-hot). ``build``
-    compares it with the scikit-learn pipeline and falls back to the pipeline when it cannot
-    reproduce it.
+    :func:`custseg.features.build_preprocessor` makes it (median impute, optional log1p,
+    standard/min-max/robust scaling, one-hot). ``build`` compares it with the scikit-learn
+    pipeline and falls back to the pipeline when it cannot reproduce it.
     """
 
     def __init__(self, model: SegmentModel):
