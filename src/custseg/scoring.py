@@ -8,6 +8,7 @@ when it agrees.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -388,12 +389,60 @@ class FastScorer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Nearest segment and distance per row; non-finite distance where a row overflows."""
         D = self.distances_all(num, cats)
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(D).all(axis=1)
-        labels = np.where(bad, 0, np.nan_to_num(D, nan=np.inf, posinf=np.inf).argmin(axis=1))
+        labels = D.argmin(axis=1)
         dist = D[np.arange(len(D)), labels]
-        dist[bad] = np.inf
+        bad = ~np.isfinite(dist)
+        if bad.any():  # NaN/inf somewhere in the row: no meaningful nearest centre
+            labels[bad] = 0
+            dist[bad] = np.inf
         return labels, dist
+
+    def score_rows(
+        self, rows: Sequence[Sequence[float | None]], cats: Sequence[Sequence] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """Like :meth:`score`, for a few rows given as lists, in plain Python (no NumPy setup).
+
+        NumPy's per-call overhead dominates for one customer; this is the service's
+        single-customer path. Same arithmetic, so the same segments (distances may differ in
+        the last bit).
+        """
+        if not self.exact or self.categorical:
+            labels, dist = self.score(np.array(rows, dtype=float).reshape(len(rows), -1), cats)
+            return labels.tolist(), dist.tolist()
+        medians = self._py["medians"]
+        shift, factor, log = self._py["shift"], self._py["factor"], self._py["log"]
+        centers = self._py["centers"]
+        labels, dists = [], []
+        for row in rows:
+            z = []
+            for j, v in enumerate(row):
+                x = medians[j] if v is None or v != v else v
+                if log[j]:
+                    x = math.log1p(x if x > 0 else 0.0)
+                z.append((x - shift[j]) * factor[j])
+            best, best_d = 0, math.inf
+            for i, c in enumerate(centers):
+                try:
+                    d = sum((a - b) * (a - b) for a, b in zip(z, c, strict=True))
+                except OverflowError:
+                    d = math.inf
+                if d < best_d:
+                    best, best_d = i, d
+            labels.append(best)
+            dists.append(math.sqrt(best_d) if best_d < math.inf else math.inf)
+        return labels, dists
+
+    @cached_property
+    def _py(self) -> dict:
+        n = len(self.numeric)
+        mask = self.log_mask if self.log_mask is not None else np.zeros(n, dtype=bool)
+        return {
+            "medians": self.medians.tolist(),
+            "shift": self.shift.tolist(),
+            "factor": self.factor.tolist(),
+            "log": mask.tolist(),
+            "centers": self.centers.tolist(),
+        }
 
 
 class _PipelineScorer(FastScorer):

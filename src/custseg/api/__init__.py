@@ -54,4 +54,28 @@ def create_app(
     return build(model, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes)
 
 
-__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "create_app"]
+MODEL_ENV = "CUSTSEG_SERVE_MODEL"
+LIMITS_ENV = "CUSTSEG_SERVE_LIMITS"  # "max_batch,max_body_bytes"
+TOKEN_ENV = "CUSTSEG_API_TOKEN"
+
+
+def from_environment() -> Any:
+    """App factory for ``custseg serve --workers N``: each uvicorn worker process builds its app.
+
+    Reads the model path from ``CUSTSEG_SERVE_MODEL``, the limits from ``CUSTSEG_SERVE_LIMITS``
+    and the token from ``CUSTSEG_API_TOKEN``, all set by ``custseg serve`` after it checked the
+    token rule. Not meant to be called otherwise.
+    """
+    import os
+
+    limits = os.environ.get(LIMITS_ENV, f"{DEFAULT_MAX_BATCH},{DEFAULT_MAX_BODY_BYTES}")
+    max_batch, max_body_bytes = (int(v) for v in limits.split(","))
+    return create_app(
+        os.environ[MODEL_ENV],
+        token=(os.environ.get(TOKEN_ENV) or "").strip() or None,
+        max_batch=max_batch,
+        max_body_bytes=max_body_bytes,
+    )
+
+
+__all__ = ["DEFAULT_MAX_BATCH", "DEFAULT_MAX_BODY_BYTES", "create_app", "from_environment"]

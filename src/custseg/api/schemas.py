@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 if TYPE_CHECKING:
     from ..scoring import SegmentModel
@@ -20,6 +20,17 @@ class Assignment(BaseModel):
     segment: int = Field(description="Segment id (0 is the largest segment at training).")
     segment_name: str
     distance: float = Field(description="Distance to the segment centre, in model units.")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description='Where: ["body", <index in a batch>, <field>].')
+    msg: str
+    type: str
+    input: Any = None
+
+
+class HTTPValidationError(BaseModel):
+    detail: list[FieldError]
 
 
 class Health(BaseModel):
@@ -53,8 +64,9 @@ class Schemas:
     """The request types of one model."""
 
     customer: type[BaseModel]
-    body: Any  # the Annotated union of one customer or a list of them
-    adapter: TypeAdapter
+    body: Any  # one customer or a list of them (for the OpenAPI schema)
+    one: TypeAdapter  # validates one customer
+    many: TypeAdapter  # validates a batch
     fields: dict[str, str]  # model feature -> python attribute
     example: dict[str, Any]
 
@@ -114,9 +126,6 @@ def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
     )
     customer.model_config["json_schema_extra"] = {"examples": [example]}
     customer.model_rebuild(force=True)
-    body = Annotated[
-        Annotated[customer, Tag("customer")]
-        | Annotated[list[customer], Field(max_length=max_batch), Tag("batch")],
-        Discriminator(lambda v: "batch" if isinstance(v, list) else "customer"),
-    ]
-    return Schemas(customer, body, TypeAdapter(body), attrs, example)
+    batch = Annotated[list[customer], Field(max_length=max_batch)]
+    body = Annotated[customer | batch, Field(title="Customers")]
+    return Schemas(customer, body, TypeAdapter(customer), TypeAdapter(batch), attrs, example)

@@ -14,9 +14,9 @@ from typing import Annotated
 
 import typer
 
+from ..api import TOKEN_ENV
 from ..cli import app, console, errors
 
-TOKEN_ENV = "CUSTSEG_API_TOKEN"
 MIN_TOKEN_LENGTH = 16
 _MAKE_TOKEN = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
 
@@ -69,6 +69,9 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option("--max-body-bytes", help="Largest request body in bytes.", min=1)
     ] = 4 * 1024 * 1024,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Worker processes (each loads the model).", min=1)
+    ] = 1,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Log every request (costs throughput).")
     ] = False,
@@ -94,8 +97,7 @@ def serve(
             + ("[green]required[/]" if token else "not required (loopback only)"),
             highlight=False,
         )
-    uvicorn.run(
-        service,
+    options = dict(
         host=host,
         port=port,
         log_level="info",
@@ -103,3 +105,12 @@ def serve(
         server_header=False,
         proxy_headers=False,
     )
+    if workers == 1:
+        uvicorn.run(service, **options)
+        return
+    # Several processes: uvicorn imports the app factory in each; it reads these variables.
+    from ..api import LIMITS_ENV, MODEL_ENV
+
+    os.environ[MODEL_ENV] = str(model.resolve())
+    os.environ[LIMITS_ENV] = f"{max_batch},{max_body_bytes}"
+    uvicorn.run("custseg.api:from_environment", factory=True, workers=workers, **options)
