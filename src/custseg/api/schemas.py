@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ..scoring import SegmentModel
 
 ID_FIELD = "id"
+MAX_ABS = 1e15  # numeric inputs beyond this are refused (422) rather than overflowing
 
 
 class Assignment(BaseModel):
@@ -74,9 +75,10 @@ class Schemas:
 def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
     """A ``Customer`` model with one required field per model feature, and the request body type.
 
-    Numeric features take JSON numbers (strictly: no strings, no booleans, no NaN/Infinity) or
-    ``null`` for unknown (imputed with the training median). One-hot features take a string, an
-    integer, or ``null``. An optional ``id`` is echoed back; other keys are ignored.
+    Numeric features take JSON numbers (strictly: no strings, no booleans, no NaN/Infinity, at
+    most ``MAX_ABS`` in absolute value) or ``null`` for unknown (imputed with the training
+    median). One-hot features take a string, an integer, or ``null``. An optional ``id`` is
+    echoed back; other keys are ignored.
     """
     fields: dict[str, Any] = {}
     attrs: dict[str, str] = {}
@@ -88,12 +90,15 @@ def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
         q = quantiles.get(feature)
         example[feature] = round(float(q[5]), 2) if q else 0.0
         fields[attr] = (
-            Annotated[float | None, Field(strict=True, allow_inf_nan=False)],
+            Annotated[
+                float | None, Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS, le=MAX_ABS)
+            ],
             Field(
                 ...,
                 alias=feature,
-                description=f"Numeric ({model.roles.get(feature, 'numeric')}); null = unknown, "
-                "imputed with the training median.",
+                description=f"Numeric ({model.roles.get(feature, 'numeric')}, at most "
+                f"{MAX_ABS:g} in absolute value); null = unknown, imputed with the training "
+                "median.",
                 examples=[example[feature]],
             ),
         )
