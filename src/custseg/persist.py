@@ -275,8 +275,8 @@ def schema_types(schema: dict) -> tuple[set[str], set[str]]:
                 types.add(f"{node.get('__module__')}.{node.get('__class__')}")
                 loaders.add(str(node.get("__loader__")))
                 if node.get("__loader__") == "FunctionNode":
-                    content = node.get("content", {})
-                    if isinstance(content, dict):
+                    content = node.get("content")
+                    if isinstance(content, dict) and "function" in content:
                         types.add(f"{content.get('module_path')}.{content.get('function')}")
             stack.extend(node.values())
         elif isinstance(node, list):
