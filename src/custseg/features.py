@@ -111,12 +111,9 @@ def feature_frame(frame: pd.DataFrame, plan: FeaturePlan) -> pd.DataFrame:
     """The plan's columns from raw rows: numeric ones as float, categorical ones as text."""
     data = {c: numeric_view(frame[c]) for c in plan.numeric}
     for c in plan.categorical:
-        data[c] = (
-            frame[c]
-            .astype("object")
-            .where(frame[c].notna(), np.nan)
-            .map(lambda v: v if v is np.nan else str(v))
-        )
+        # Missing stays NaN (then imputed with the most frequent category); ``v is np.nan``
+        # missed the NaN objects ``where`` creates and turned them into the text "nan".
+        data[c] = frame[c].astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
     return pd.DataFrame(data, index=frame.index)
 
 
