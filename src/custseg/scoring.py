@@ -25,6 +25,8 @@ from .features import FeaturePlan, feature_frame
 from .io import Table, load, normalise_name, numeric_view
 from .model import Segmenter
 
+MAX_MODEL_VALUE = 1e150  # model-space magnitude above which a row cannot be scored
+
 
 @dataclass
 class Prediction:
@@ -153,7 +155,8 @@ class SegmentModel:
         """Segment and distance to its centre for each row of a feature frame (see ``features``)."""
         with np.errstate(all="ignore"):
             Z = self.preprocessor.transform(X)
-            finite = np.isfinite(Z).all(axis=1)
+            # Beyond this, squared distances overflow and scikit-learn returns clipped garbage.
+            finite = (np.abs(Z) < MAX_MODEL_VALUE).all(axis=1)
             labels = np.zeros(len(X), dtype=np.int64)
             dist = np.full(len(X), np.nan)
             if finite.any():
@@ -462,7 +465,7 @@ class _PipelineScorer(FastScorer):
             frame[c] = [row[j] for row in cats or []]
         with np.errstate(all="ignore"):
             Z = self.model.preprocessor.transform(self.model.features(frame))
-            finite = np.isfinite(Z).all(axis=1)
+            finite = (np.abs(Z) < MAX_MODEL_VALUE).all(axis=1)
             D = np.full((len(Z), len(self.centers)), np.inf)
             if finite.any():
                 D[finite] = self.model.model.transform(Z[finite])
