@@ -210,8 +210,12 @@ def main() -> None:
     print("\nper run (single p99 ms):", ", ".join(f"{r['p99_ms']:.1f}" for r in s))
     print("per run (batch customers/s):", ", ".join(f"{r['rps'] * args.batch:,.0f}" for r in b))
     if args.json:
-        args.json.write_text(json.dumps({"client": client, "args": vars(args) | {"json": None},
-                                         "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"client": client, "args": vars(args) | {"json": None}, "results": results},
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

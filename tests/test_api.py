@@ -139,13 +139,24 @@ def _post_raw(client, text: str):
         ({AGE: "40", INCOME: 10, SPENDING: 5}, ["body", AGE], "float_type"),
         ({AGE: 40, INCOME: 10}, ["body", SPENDING], "missing"),
         ({AGE: 40, INCOME: 1e300, SPENDING: 5}, ["body", INCOME], "less_than_equal"),
-        ([{AGE: 40, INCOME: 10, SPENDING: 5}, {AGE: 40, INCOME: 10}], ["body", 1, SPENDING],
-         "missing"),
+        (
+            [{AGE: 40, INCOME: 10, SPENDING: 5}, {AGE: 40, INCOME: 10}],
+            ["body", 1, SPENDING],
+            "missing",
+        ),
         (5, ["body"], "model_type"),
         ([5], ["body", 0], "model_type"),
     ],
-    ids=["text", "bool", "numeric-string", "missing", "too-large", "batch-missing", "number",
-         "list-of-number"],
+    ids=[
+        "text",
+        "bool",
+        "numeric-string",
+        "missing",
+        "too-large",
+        "batch-missing",
+        "number",
+        "list-of-number",
+    ],
 )
 def test_field_level_422(client, body, loc, kind):
     r = client.post("/v1/assign", json=body)
@@ -324,8 +335,9 @@ def test_real_server_with_token(fitted):
 
 
 def test_real_server_refuses_open_bind_without_token(fitted):
-    proc = _serve([fitted[1], "--host", "0.0.0.0", "--port", _free_port()],
-                  {"CUSTSEG_API_TOKEN": ""})
+    proc = _serve(
+        [fitted[1], "--host", "0.0.0.0", "--port", _free_port()], {"CUSTSEG_API_TOKEN": ""}
+    )
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert b"Refusing to listen on '0.0.0.0' without a token" in err

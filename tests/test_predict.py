@@ -114,9 +114,7 @@ def test_non_numeric_values_name_column_and_line(mall_model, mall_path, tmp_path
     assert "Column 'Age' has 1 non-numeric value (e.g. 'forty' on line 6)" in result.output
 
 
-def test_renamed_columns_are_recognised_and_missing_values_imputed(
-    mall_model, mall_path, tmp_path
-):
+def test_renamed_columns_are_recognised_and_missing_values_imputed(mall_model, mall_path, tmp_path):
     seg, model = mall_model
     frame = pd.read_csv(mall_path).rename(
         columns={"Annual Income (k$)": "annual_income_k", "Spending Score (1-100)": "Spending"}
@@ -156,9 +154,7 @@ def test_bad_model_file_is_exit_2(mall_path, tmp_path):
     assert result.exit_code == 2 and "No model file" in result.output
 
 
-def test_existing_segment_column_is_kept_and_formulas_neutralised(
-    mall_model, mall_path, tmp_path
-):
+def test_existing_segment_column_is_kept_and_formulas_neutralised(mall_model, mall_path, tmp_path):
     _, model = mall_model
     frame = pd.read_csv(mall_path)
     frame["segment"] = "old"

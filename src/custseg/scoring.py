@@ -358,9 +358,9 @@ class FastScorer:
 
     def arrays(self, rows: Sequence[dict]) -> tuple[np.ndarray, list[list]]:
         """Numeric matrix (NaN for None) and categorical values from dicts keyed by feature."""
-        num = np.array(
-            [[r[c] for c in self.numeric] for r in rows], dtype=float
-        ).reshape(len(rows), len(self.numeric))
+        num = np.array([[r[c] for c in self.numeric] for r in rows], dtype=float).reshape(
+            len(rows), len(self.numeric)
+        )
         cats = [[r[c] for c in self.categorical] for r in rows] if self.categorical else []
         return num, cats
 

@@ -18,7 +18,7 @@ from ..api import TOKEN_ENV
 from ..cli import app, console, errors
 
 MIN_TOKEN_LENGTH = 16
-_MAKE_TOKEN = "python -c \"import secrets; print(secrets.token_urlsafe(32))\""
+_MAKE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 def is_loopback(host: str) -> bool:
