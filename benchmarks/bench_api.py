@@ -83,6 +83,20 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by every process of the server's process group."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 # ---------------------------------------------------------------- clients
 
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -163,6 +177,7 @@ def main() -> None:
     client = args.client or ("wrk" if shutil.which("wrk") else "httpx")
     load = run_wrk if client == "wrk" else run_httpx
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model, rows = fit_model(folder)
@@ -178,10 +193,16 @@ def main() -> None:
             assert check.status_code == 200 and len(check.json()) == args.batch, check.text[:300]
             results: dict[str, list[dict]] = {"single": [], "batch": []}
             for _ in range(args.runs):
-                results["single"].append(load(url, single, args.concurrency, args.duration, folder))
-                results["batch"].append(
-                    load(url, batch, args.batch_concurrency, args.duration, folder)
-                )
+                for name, body, conc in (
+                    ("single", single, args.concurrency),
+                    ("batch", batch, args.batch_concurrency),
+                ):
+                    cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+                    run = load(url, body, conc, args.duration, folder)
+                    cpu = cpu_seconds(server.pid) - cpu0
+                    run["server_cpu_ms_per_request"] = 1e3 * cpu / (run["rps"] * args.duration)
+                    run["server_cores_used"] = cpu / (time.monotonic() - t0)
+                    results[name].append(run)
         finally:
             stop_server(server)
 
@@ -191,22 +212,26 @@ def main() -> None:
     s, b = results["single"], results["batch"]
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; load before start: {os.getloadavg()[0]:.2f}; "
+        f"{platform.python_version()}; load average before: {load_before:.2f}, after: "
+        f"{os.getloadavg()[0]:.2f}; "
         f"client: {client}; server workers: {args.workers}; "
         f"{args.runs} runs x {args.duration} s (medians; all runs in --json)\n"
     )
-    print("| scenario | requests/s | customers/s | p50 ms | p99 ms | non-200 |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     print(
-        f"| 1 customer/request, {args.concurrency} concurrent | {med(s, 'rps'):,.0f} | "
-        f"{med(s, 'rps'):,.0f} | {med(s, 'p50_ms'):.1f} | {med(s, 'p99_ms'):.1f} | "
-        f"{sum(r['errors'] for r in s)} |"
+        "| scenario | requests/s | customers/s | p50 ms | p99 ms | non-200 "
+        "| server CPU ms/request | server cores used |"
     )
-    print(
-        f"| {args.batch:,} customers/request, {args.batch_concurrency} concurrent | "
-        f"{med(b, 'rps'):,.1f} | {med(b, 'rps') * args.batch:,.0f} | {med(b, 'p50_ms'):.1f} | "
-        f"{med(b, 'p99_ms'):.1f} | {sum(r['errors'] for r in b)} |"
-    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label, runs, size in (
+        (f"1 customer/request, {args.concurrency} concurrent", s, 1),
+        (f"{args.batch:,} customers/request, {args.batch_concurrency} concurrent", b, args.batch),
+    ):
+        print(
+            f"| {label} | {med(runs, 'rps'):,.1f} | {med(runs, 'rps') * size:,.0f} | "
+            f"{med(runs, 'p50_ms'):.1f} | {med(runs, 'p99_ms'):.1f} | "
+            f"{sum(r['errors'] for r in runs)} | {med(runs, 'server_cpu_ms_per_request'):.3f} | "
+            f"{med(runs, 'server_cores_used'):.2f} |"
+        )
     print("\nper run (single p99 ms):", ", ".join(f"{r['p99_ms']:.1f}" for r in s))
     print("per run (batch customers/s):", ", ".join(f"{r['rps'] * args.batch:,.0f}" for r in b))
     if args.json:
