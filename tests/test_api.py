@@ -144,8 +144,8 @@ def _post_raw(client, text: str):
             ["body", 1, SPENDING],
             "missing",
         ),
-        (5, ["body"], "model_type"),
-        ([5], ["body", 0], "model_type"),
+        (5, ["body"], "dict_type"),
+        ([5], ["body", 0], "dict_type"),
     ],
     ids=[
         "text",

@@ -6,6 +6,7 @@ time, and the request type is built per model inside ``create_app``.
 
 import hmac
 import json
+from operator import itemgetter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,9 +121,10 @@ def create_app(
         model = load_model(model)
     schemas = build_schemas(model, max_batch)
     scorer = model.scorer
-    num_attrs = [schemas.fields[f] for f in model.plan.numeric]
-    cat_attrs = [schemas.fields[f] for f in model.plan.categorical]
+    numeric = list(model.plan.numeric)
+    categorical = list(model.plan.categorical)
     has_id = ID_FIELD not in model.plan.columns
+    pick = itemgetter(*numeric)  # a row's numeric values, in model order
     names = scorer.names
     expected = token.encode() if token else None
 
@@ -153,15 +155,13 @@ def create_app(
 
     guard = [Depends(authorised)] if expected is not None else []
 
-    def score(items: list) -> list[dict[str, Any]]:
-        if len(items) <= SMALL_BATCH and not cat_attrs:
-            labels, dist = scorer.score_rows([[getattr(c, a) for a in num_attrs] for c in items])
+    def score(items: list[dict]) -> list[dict[str, Any]]:
+        if len(items) <= SMALL_BATCH and not categorical:
+            labels, dist = scorer.score_rows([[c[f] for f in numeric] for c in items])
             labels, dist = np.asarray(labels), np.asarray(dist)
         else:
-            num = np.array(
-                [[getattr(c, a) for a in num_attrs] for c in items], dtype=float
-            ).reshape(len(items), len(num_attrs))
-            cats = [[getattr(c, a) for a in cat_attrs] for c in items] if cat_attrs else None
+            num = np.array(list(map(pick, items)), dtype=float).reshape(len(items), len(numeric))
+            cats = [[c[f] for f in categorical] for c in items] if categorical else None
             labels, dist = scorer.score(num, cats)
         bad = np.flatnonzero(~np.isfinite(dist))
         if len(bad):
@@ -177,13 +177,14 @@ def create_app(
                     for i in bad[:20]
                 ]
             )
-        out = []
-        for c, label, d in zip(items, labels.tolist(), dist.tolist(), strict=True):
-            item = {"segment": label, "segment_name": names[label], "distance": d}
-            if has_id and c.customer_id_ is not None:
-                item["id"] = c.customer_id_
-            out.append(item)
-        return out
+        rows = zip(labels.tolist(), dist.tolist(), strict=True)
+        ids = [c.get(ID_FIELD) for c in items] if has_id else [None] * len(items)
+        return [
+            {"segment": s, "segment_name": names[s], "distance": d}
+            if i is None
+            else {"id": i, "segment": s, "segment_name": names[s], "distance": d}
+            for i, (s, d) in zip(ids, rows, strict=True)
+        ]
 
     request_schema = TypeAdapter(schemas.body).json_schema(
         ref_template="#/components/schemas/{model}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
     from ..scoring import SegmentModel
@@ -64,73 +65,65 @@ class ModelInfo(BaseModel):
 class Schemas:
     """The request types of one model."""
 
-    customer: type[BaseModel]
+    customer: Any  # a TypedDict keyed by the model's feature names
     body: Any  # one customer or a list of them (for the OpenAPI schema)
     one: TypeAdapter  # validates one customer
     many: TypeAdapter  # validates a batch
-    fields: dict[str, str]  # model feature -> python attribute
     example: dict[str, Any]
 
 
 def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
-    """A ``Customer`` model with one required field per model feature, and the request body type.
+    """A ``Customer`` object with one required key per model feature, and the request body type.
 
     Numeric features take JSON numbers (strictly: no strings, no booleans, no NaN/Infinity, at
     most ``MAX_ABS`` in absolute value) or ``null`` for unknown (imputed with the training
     median). One-hot features take a string, an integer, or ``null``. An optional ``id`` is
-    echoed back; other keys are ignored.
+    echoed back; other keys are ignored. A TypedDict rather than a model class: validating
+    a batch is three times faster without building an object per customer.
     """
     fields: dict[str, Any] = {}
-    attrs: dict[str, str] = {}
     example: dict[str, Any] = {}
     quantiles = model.training.get("quantiles", {})
     categories = model.training.get("categories", {})
-    for i, feature in enumerate(model.plan.numeric):
-        attr = f"f{i}"
+    for feature in model.plan.numeric:
         q = quantiles.get(feature)
         example[feature] = round(float(q[5]), 2) if q else 0.0
-        fields[attr] = (
-            Annotated[
-                float | None, Field(strict=True, allow_inf_nan=False, ge=-MAX_ABS, le=MAX_ABS)
-            ],
+        fields[feature] = Annotated[
+            float | None,
             Field(
-                ...,
-                alias=feature,
+                strict=True,
+                allow_inf_nan=False,
+                ge=-MAX_ABS,
+                le=MAX_ABS,
                 description=f"Numeric ({model.roles.get(feature, 'numeric')}, at most "
                 f"{MAX_ABS:g} in absolute value); null = unknown, imputed with the training "
                 "median.",
                 examples=[example[feature]],
             ),
-        )
-        attrs[feature] = attr
-    for j, feature in enumerate(model.plan.categorical):
-        attr = f"c{j}"
+        ]
+    for feature in model.plan.categorical:
         known = list(categories.get(feature, {}))
         example[feature] = known[0] if known else "a"
-        fields[attr] = (
+        fields[feature] = Annotated[
             Annotated[str, Field(max_length=200)] | Annotated[int, Field(strict=True)] | None,
             Field(
-                ...,
-                alias=feature,
                 description="Category"
                 + (f" (seen in training: {', '.join(map(str, known[:20]))})" if known else "")
                 + "; an unseen one counts as none of them; null = most frequent.",
                 examples=[example[feature]],
             ),
-        )
-        attrs[feature] = attr
+        ]
     if ID_FIELD not in model.plan.columns:
-        fields["customer_id_"] = (
-            str | int | None,
-            Field(None, alias=ID_FIELD, description="Optional customer id, echoed back."),
-        )
-    customer = create_model(
-        "Customer",
-        __config__=ConfigDict(extra="ignore", populate_by_name=False),
-        **fields,
+        fields[ID_FIELD] = NotRequired[
+            Annotated[
+                Annotated[str, Field(max_length=200)] | int | None,
+                Field(description="Optional customer id, echoed back."),
+            ]
+        ]
+    customer = TypedDict("Customer", fields)
+    customer.__pydantic_config__ = ConfigDict(
+        extra="ignore", json_schema_extra={"examples": [example]}
     )
-    customer.model_config["json_schema_extra"] = {"examples": [example]}
-    customer.model_rebuild(force=True)
     batch = Annotated[list[customer], Field(max_length=max_batch)]
     body = Annotated[customer | batch, Field(title="Customers")]
-    return Schemas(customer, body, TypeAdapter(customer), TypeAdapter(batch), attrs, example)
+    return Schemas(customer, body, TypeAdapter(customer), TypeAdapter(batch), example)
