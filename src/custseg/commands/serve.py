@@ -106,6 +106,9 @@ def serve(
         proxy_headers=False,
     )
     if workers == 1:
+        from ..api import freeze_heap
+
+        freeze_heap()
         uvicorn.run(service, **options)
         return
     # Several processes: uvicorn imports the app factory in each; it reads these variables.
