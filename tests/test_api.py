@@ -144,6 +144,12 @@ def _post_raw(client, text: str):
             ["body", 1, SPENDING],
             "missing",
         ),
+        (
+            {AGE: 40, INCOME: 10, SPENDING: 5, "id": True},
+            ["body", "id"],
+            "value_error",
+        ),
+        ({AGE: 40, INCOME: 10, SPENDING: 5, "id": "0" * 201}, ["body", "id"], "string_too_long"),
         (5, ["body"], "dict_type"),
         ([5], ["body", 0], "dict_type"),
     ],
@@ -154,6 +160,8 @@ def _post_raw(client, text: str):
         "missing",
         "too-large",
         "batch-missing",
+        "bool-id",
+        "long-id",
         "number",
         "list-of-number",
     ],
@@ -351,9 +359,13 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def fuzz_schema(fitted):
-    service = create_app(fitted[1], max_batch=50, max_body_bytes=100_000)
+@pytest.fixture(scope="module", params=["numeric", "one-hot"])
+def fuzz_schema(request, fitted, mall, tmp_path_factory):
+    path = fitted[1]
+    if request.param == "one-hot":
+        seg = segment(mall, k=4, k_range="3..4", one_hot="Gender", seed=0)
+        path = seg.save(tmp_path_factory.mktemp("onehot") / "model.skops")
+    service = create_app(path, max_batch=50, max_body_bytes=100_000)
     return schemathesis.openapi.from_asgi("/openapi.json", service)
 
 

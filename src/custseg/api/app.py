@@ -271,7 +271,7 @@ def create_app(
         errors = []
         for err in exc.errors():
             err = {k: v for k, v in err.items() if k in ("type", "loc", "msg", "input", "ctx")}
-            err["loc"] = list(err.get("loc", ()))
+            err["loc"] = _field_loc(err.get("loc", ()))
             if "ctx" in err:
                 err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
             errors.append(err)
@@ -279,6 +279,19 @@ def create_app(
 
     app.state.model = model
     return app
+
+
+def _field_loc(loc) -> list:
+    """``["body", index?, field]``: drop the union-branch names pydantic appends after a field
+    (``"constrained-str"``, ``"int"``): noise to a client."""
+    out, field_seen = [], False
+    for i, part in enumerate(loc):
+        if i == 0 or (isinstance(part, int) and not field_seen):
+            out.append(part)
+        elif not field_seen:
+            out.append(part)
+            field_seen = True
+    return out
 
 
 def _jsonable(value):

@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
     from ..scoring import SegmentModel
 
 ID_FIELD = "id"
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError(f"Input should be an integer, not {type(value).__name__}")
+    return value
+
+
+# A JSON integer, also written as 3.0 (JSON Schema's integer), but not true/false or "3".
+WholeNumber = Annotated[int, Ge(-(2**63)), Le(2**63 - 1), BeforeValidator(_json_integer)]
 MAX_ABS = 1e15  # numeric inputs beyond this are refused (422) rather than overflowing
 
 
@@ -105,7 +116,7 @@ def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
         known = list(categories.get(feature, {}))
         example[feature] = known[0] if known else "a"
         fields[feature] = Annotated[
-            Annotated[str, Field(max_length=200)] | Annotated[int, Field(strict=True)] | None,
+            Annotated[str, Field(max_length=200)] | WholeNumber | None,
             Field(
                 description="Category"
                 + (f" (seen in training: {', '.join(map(str, known[:20]))})" if known else "")
@@ -116,7 +127,7 @@ def build_schemas(model: SegmentModel, max_batch: int) -> Schemas:
     if ID_FIELD not in model.plan.columns:
         fields[ID_FIELD] = NotRequired[
             Annotated[
-                Annotated[str, Field(max_length=200)] | int | None,
+                Annotated[str, Field(max_length=200)] | WholeNumber | None,
                 Field(description="Optional customer id, echoed back."),
             ]
         ]
