@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from .exceptions import DataError
 from .features import FeaturePlan, feature_frame
 from .io import Table, load, normalise_name, numeric_view
 from .model import Segmenter
+
+if TYPE_CHECKING:
+    from .drift import DriftReport
 
 MAX_MODEL_VALUE = 1e150  # model-space magnitude above which a row cannot be scored
 
@@ -47,7 +51,7 @@ class Prediction:
     """
 
     assignments: pd.DataFrame
-    drift: object
+    drift: DriftReport
     mapping: dict[str, str]
     unused: list[str]
     notes: list[str] = field(default_factory=list)
