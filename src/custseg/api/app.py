@@ -124,7 +124,8 @@ def create_app(
     numeric = list(model.plan.numeric)
     categorical = list(model.plan.categorical)
     has_id = ID_FIELD not in model.plan.columns
-    pick = itemgetter(*numeric)  # a row's numeric values, in model order
+    # a row's numeric values, in model order
+    pick = itemgetter(*numeric) if numeric else (lambda _customer: ())
     names = scorer.names
     expected = token.encode() if token else None
 
@@ -155,7 +156,7 @@ def create_app(
 
     guard = [Depends(authorised)] if expected is not None else []
 
-    def score(items: list[dict]) -> list[dict[str, Any]]:
+    def score(items: list[dict], batch: bool) -> list[dict[str, Any]]:
         if len(items) <= SMALL_BATCH and not categorical:
             labels, dist = scorer.score_rows([[c[f] for f in numeric] for c in items])
             labels, dist = np.asarray(labels), np.asarray(dist)
@@ -169,7 +170,7 @@ def create_app(
                 [
                     {
                         "type": "value_error",
-                        "loc": ("body", int(i)) if len(items) > 1 else ("body",),
+                        "loc": ("body", int(i)) if batch else ("body",),
                         "msg": "Value error, feature values too large to score (the distance "
                         "overflows); check their units",
                         "input": None,
@@ -228,9 +229,9 @@ def create_app(
                 [dict(e) | {"loc": ("body", *e["loc"])} for e in exc.errors()]
             ) from None
         if isinstance(customers, list):
-            payload: Any = score(customers) if customers else []
+            payload: Any = score(customers, batch=True) if customers else []
         else:
-            payload = score([customers])[0]
+            payload = score([customers], batch=False)[0]
         return Response(to_json(payload), media_type="application/json")
 
     def openapi() -> dict:
