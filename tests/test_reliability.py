@@ -63,3 +63,43 @@ def test_formula_cells_are_neutralised_unless_raw(tmp_path):
         assert notes.iloc[0] == prefix + '=HYPERLINK("http://x")'
         assert notes.iloc[1] == prefix + "+1+2"
         assert notes.iloc[3] == prefix + "@SUM(A1)"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    from custseg import sample_customers, segment
+
+    return segment(sample_customers(), k=3).save(tmp_path_factory.mktemp("m") / "model.skops")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_to_predict_and_rfm(case, tmp_path, model_path):
+    """predict and rfm: a clear error (exit 2) or correct handling, never a traceback."""
+    path = case.build(tmp_path)
+    before = _sha(path)
+    for args in (
+        ["predict", str(model_path), str(path), "-o", str(tmp_path / "p.csv")],
+        ["rfm", str(path), "--out", str(tmp_path / "rfm"), "-q", "--k", "2"],
+    ):
+        result = runner.invoke(app, args)
+        assert "Traceback" not in result.output
+        assert result.exit_code in (0, 2), (args[0], result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        if result.exit_code == 2:
+            assert result.output.strip().startswith("error:") or "error:" in result.output
+    assert _sha(path) == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_to_the_dashboard_loader(case, tmp_path):
+    """The dashboard's upload path: the library's error (shown with st.error) or a table."""
+    from custseg.app.state import load_upload
+    from custseg.exceptions import CustsegError
+
+    path = case.build(tmp_path)
+    try:
+        loaded = load_upload(path.name, path.read_bytes())
+    except CustsegError as exc:
+        assert str(exc) and str(tmp_path) not in str(exc)  # names the upload, not a temp path
+        return
+    assert len(loaded.table.frame) > 0

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pandas as pd
 
@@ -46,14 +46,15 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path, *, raw: bool = False) -> None:
+def write_csv(frame: pd.DataFrame, path: str | Path | IO[bytes], *, raw: bool = False) -> None:
     """Write ``frame`` as CSV with pyarrow's multi-threaded writer (quotes only where needed)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     frame = frame if raw else neutralise_formulas(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+    target = str(path) if isinstance(path, str | Path) else path
+    pacsv.write_csv(table, target, pacsv.WriteOptions(quoting_style="needed"))
 
 
 @contextmanager

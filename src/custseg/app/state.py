@@ -10,6 +10,7 @@ by sessions); results are frozen ``Segmentation`` objects that the app never cha
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 import threading
 from collections import OrderedDict
@@ -22,7 +23,7 @@ import streamlit as st
 
 from ..datasets import sample_customers
 from ..exceptions import CustsegError, SourceError
-from ..export import neutralise_formulas
+from ..export import write_csv
 from ..io import NUMERIC_ROLES, Table, auto_features, load, numeric_view
 from ..persist import MODEL_FILENAME, save_model
 from ..segmentation import Progress, Segmentation, segment
@@ -250,7 +251,9 @@ def at_k(key: tuple, base: Segmentation, k: int) -> Segmentation:
 
 def segments_csv(seg: Segmentation) -> bytes:
     """``segments.csv``: every input row plus its segment, formula-like cells neutralised."""
-    return neutralise_formulas(seg.assignments()).to_csv(index=False).encode("utf-8")
+    buffer = io.BytesIO()
+    write_csv(seg.assignments(), buffer)
+    return buffer.getvalue()
 
 
 def report_html(seg: Segmentation) -> bytes:
