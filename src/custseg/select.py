@@ -6,18 +6,22 @@ silhouette. The reason says in plain words what each criterion prefers.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn import config_context
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from threadpoolctl import threadpool_limits
 
 from .exceptions import ConfigError
 from .model import Segmenter
 
 SILHOUETTE_EXACT_MAX = 10_000  # rows; beyond this silhouette is computed on a sample this size
+PARALLEL_K_ROWS = 200_000  # up to this many rows, candidate k are fitted in parallel threads
 SILHOUETTE_MEMORY_MB = 64  # distance chunks (scikit-learn's default of 1 GB doubles peak memory)
 
 
@@ -107,30 +111,40 @@ def choose_k(
     sample = None
     if len(X) > silhouette_max:
         sample = np.random.default_rng(random_state).choice(len(X), silhouette_max, replace=False)
-    metrics, models = [], {}
-    for i, k in enumerate(ks):
+
+    def evaluate(k: int) -> tuple[dict, Segmenter]:
         model = Segmenter(k, n_init=n_init, random_state=random_state, engine=engine).fit(X)
-        labels = model.labels_
-        n_found = len(np.unique(labels))
-        row = {"k": k, "inertia": model.inertia_}
-        if n_found < 2:
-            row.update(silhouette=None, calinski_harabasz=None, davies_bouldin=None)
-        else:
-            rows = slice(None) if sample is None else sample
-            # float64: scikit-learn's float32 distance path upcasts chunk by chunk, much slower.
-            Xs, ls = np.asarray(X[rows], dtype=np.float64), labels[rows]
-            with config_context(working_memory=SILHOUETTE_MEMORY_MB):
-                sil = silhouette_score(Xs, ls) if len(np.unique(ls)) > 1 else None
-            row.update(
-                silhouette=None if sil is None else float(sil),
-                calinski_harabasz=float(calinski_harabasz_score(X, labels)),
-                davies_bouldin=float(davies_bouldin_score(X, labels)),
-            )
-        metrics.append(row)
-        models[k] = model
-        if progress:
-            progress(i + 1, len(ks))
+        return _metrics(X, k, model, sample), model
+
+    # Up to PARALLEL_K_ROWS rows, one K-Means per core beats one K-Means over all cores (threads
+    # inside a small fit mostly wait on each other); every k is seeded, so results don't change.
+    workers = min(len(ks), os.cpu_count() or 1) if len(X) <= PARALLEL_K_ROWS else 1
+    metrics, models = [], {}
+    with threadpool_limits(limits=1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
+        for i, (row, model) in enumerate(pool.map(evaluate, ks)):
+            metrics.append(row)
+            models[row["k"]] = model
+            if progress:
+                progress(i + 1, len(ks))
     return _recommend(metrics, models, len(sample) if sample is not None else None)
+
+
+def _metrics(X: np.ndarray, k: int, model: Segmenter, sample: np.ndarray | None) -> dict:
+    """WCSS, silhouette (on ``sample`` when given), Calinski-Harabasz and Davies-Bouldin."""
+    labels = model.labels_
+    row = {"k": k, "inertia": model.inertia_}
+    if len(np.unique(labels)) < 2:
+        return row | {"silhouette": None, "calinski_harabasz": None, "davies_bouldin": None}
+    rows = slice(None) if sample is None else sample
+    # float64: scikit-learn's float32 distance path upcasts chunk by chunk, much slower.
+    Xs, ls = np.asarray(X[rows], dtype=np.float64), labels[rows]
+    with config_context(working_memory=SILHOUETTE_MEMORY_MB):
+        sil = silhouette_score(Xs, ls) if len(np.unique(ls)) > 1 else None
+    return row | {
+        "silhouette": None if sil is None else float(sil),
+        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+    }
 
 
 def _best(metrics: list[dict], name: str, lower: bool = False) -> int | None:
