@@ -102,21 +102,34 @@ def load(
     sheet: str | int | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Table:
-    """Read a customer table from a file or a DataFrame and recognise column roles.
+    """Read a customer table from a file, a database or a DataFrame and recognise column roles.
 
     Parameters
     ----------
-    source : path or DataFrame
+    source : path, database URL or DataFrame
         CSV/TSV/TXT (delimiter, encoding and BOM sniffed), Parquet (file or folder), Excel
-        (.xlsx), JSON lines (.jsonl/.ndjson/.json), or a pandas DataFrame (never modified).
+        (.xlsx), JSON lines (.jsonl/.ndjson/.json), a pandas DataFrame (never modified), or a
+        database: a URL (``postgresql://user@host/db``, ``sqlite:///f.db``, ``duckdb:///f.duckdb``)
+        or a .db/.sqlite/.duckdb file, with ``table`` or ``query`` (see :mod:`custseg.sql`).
     id_column : str, optional
         Name of the customer id column, or ``"none"`` when the table has none.
     sheet : str or int, optional
         Excel sheet; the first sheet by default.
     delimiter, encoding : str, optional
         Override what sniffing finds for text files.
+    table, query : str, optional
+        For a database source: the table to read, or a SELECT statement.
     """
+    if not isinstance(source, pd.DataFrame):
+        from .sql import database_file_kind, is_database_url, load_sql
+
+        if table is not None or query is not None or is_database_url(source) or (
+            database_file_kind(source) is not None
+        ):
+            return load_sql(source, table=table, query=query, id_column=id_column)
     notes: list[str] = []
     first_line: int | None = None
     if isinstance(source, pd.DataFrame):
