@@ -75,9 +75,10 @@ class Server:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         env = {**os.environ, "HOME": str(self.base), "LC_ALL": "C"}
-        options = {}
+        options: dict = {}
         if self.account is not None:
-            options = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
+            account = self.account
+            options = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
         return subprocess.run(
             [str(self.bindir / args[0]), *args[1:]],
             cwd=self.base,

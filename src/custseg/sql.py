@@ -150,10 +150,7 @@ def create_engine(url: str, *, must_exist: bool = True):
         if database not in ("", ":memory:") and not Path(database).is_file():
             raise SourceError(f"No such database file: '{database}'; check the path in the URL")
     if backend == "postgresql":
-        try:
-            require("psycopg", "sql")
-        except ImportError as exc:
-            raise type(exc)(str(exc).replace("psycopg is", "psycopg (PostgreSQL driver) is")) from exc
+        require("psycopg", "sql")
     if backend == "duckdb":
         require("duckdb_engine", "sql")
     try:
@@ -420,7 +417,8 @@ def _check_target(table: str, source_table: str | None) -> tuple[str | None, str
     schema, name = _split_name(table)
     if source_table is not None:
         src_schema, src_name = _split_name(source_table)
-        if name.lower() == src_name.lower() and (schema or "").lower() == (src_schema or "").lower():
+        same_schema = (schema or "").lower() == (src_schema or "").lower()
+        if name.lower() == src_name.lower() and same_schema:
             raise ConfigError(
                 f"--write-table {table!r} is the table the customers were read from; custseg "
                 "never modifies its source, so write to another table (e.g. customer_segments)"
