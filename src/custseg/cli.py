@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from .exceptions import CustsegError
+from .exceptions import ConfigError, CustsegError
 
 app = typer.Typer(
     name="custseg",
@@ -33,8 +33,16 @@ out = Console()
 DataArg = Annotated[
     str | None,
     typer.Argument(
-        help="Customer table (CSV/TSV, Parquet, Excel, JSON lines); default: sample data."
+        help="Customer table (CSV/TSV, Parquet, Excel, JSON lines), or a database URL or "
+        ".db/.sqlite/.duckdb file with --table/--query; default: sample data."
     ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Database table to read (schema.table allowed); Spark table."),
+]
+QueryOpt = Annotated[
+    str | None, typer.Option("--query", help="SELECT statement to read (Spark SQL with spark).")
 ]
 FeaturesOpt = Annotated[
     list[str] | None,
@@ -68,7 +76,7 @@ MissingOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 EngineOpt = Annotated[
     str,
-    typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan or minibatch."),
+    typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan, minibatch or spark."),
 ]
 
 
@@ -102,13 +110,22 @@ def errors():
         raise typer.Exit(1) from None
 
 
-def _load(data: str | None, id_column: str | None, sheet: str | None):
+def _load(
+    data: str | None,
+    id_column: str | None,
+    sheet: str | None,
+    table: str | None = None,
+    query: str | None = None,
+):
     from .datasets import sample_customers
     from .io import load
+    from .sql import is_database_url, load_sql
 
-    if data is None:
+    if data is None and table is None and query is None:
         return load(sample_customers(), id_column=id_column)
-    return load(Path(data), id_column=id_column, sheet=sheet)
+    if data is None or is_database_url(data):  # no source: the URL in CUSTSEG_DB_URL
+        return load_sql(data, table=table, query=query, id_column=id_column)
+    return load(Path(data), id_column=id_column, sheet=sheet, table=table, query=query)
 
 
 @contextmanager
@@ -149,7 +166,10 @@ def run(
     sheet: SheetOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     seed: SeedOpt = 0,
-    n_init: NInitOpt = 10,
+    n_init: Annotated[
+        int | None,
+        typer.Option("--n-init", help="K-Means restarts per k (10; 3 seeds with spark).", min=1),
+    ] = None,
     engine: EngineOpt = "auto",
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
@@ -162,41 +182,93 @@ def run(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: QuietOpt = False,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    write_table: Annotated[
+        str | None,
+        typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
+    ] = None,
+    if_exists: Annotated[
+        str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
+    ] = "fail",
+    write_url: Annotated[
+        str | None,
+        typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", help="Spark master: local[2], spark://host:7077, yarn."),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="Spark setting key=value (repeatable)."),
+    ] = None,
+    spark_output: Annotated[
+        str | None,
+        typer.Option("--spark-output", help="Where Spark writes assignments (Parquet)."),
+    ] = None,
 ) -> None:
     """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
+    from .engines import ENGINES
     from .export import OUTPUTS, check_free, write_outputs
     from .segmentation import segment
+    from .sql import write_back, write_target
 
     with errors():
-        check_free([out_dir / name for name in OUTPUTS], force)
-        with progress_bar(quiet) as callback:
-            callback("load data", 0, 1)
-            table = _load(data, id_column, sheet)
-            callback("load data", 1, 1)
-            seg = segment(
-                table,
-                features=_split(features),
-                k=k,
-                k_range=k_range,
-                scale=scale,
-                log=log,
-                one_hot=_split(one_hot),
-                missing=missing,
-                n_init=n_init,
-                seed=seed,
-                engine=engine,
-                rules=rules,
-                progress=callback,
-            )
-            written = {}
-            step = iter(range(1, 6))
-            written = write_outputs(
-                seg,
-                out_dir,
-                force=force,
-                png=png,
-                raw_csv=raw_csv,
-                step=lambda name: callback("write outputs", next(step), 4 + (png is not None)),
+        if engine not in ENGINES:
+            raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        target = write_target(
+            data, table=table, query=query, write_table=write_table, if_exists=if_exists,
+            write_url=write_url, spark=engine == "spark",
+        )  # fmt: skip
+        options = {
+            "features": _split(features),
+            "k": k,
+            "k_range": k_range,
+            "scale": scale,
+            "log": log,
+            "one_hot": _split(one_hot),
+            "missing": missing,
+            "seed": seed,
+            "rules": rules,
+        }
+        if engine == "spark":
+            seg, written = _run_spark(
+                data, table, query, id_column, options, n_init, out_dir, force, quiet,
+                spark_master, spark_conf, spark_output,
+            )  # fmt: skip
+        else:
+            check_free([out_dir / name for name in OUTPUTS], force)
+            with progress_bar(quiet) as callback:
+                callback("load data", 0, 1)
+                loaded = _load(data, id_column, sheet, table, query)
+                callback("load data", 1, 1)
+                if target is not None and loaded.id_column is None:
+                    raise ConfigError(
+                        "--write-table needs a customer id column to write; name it with "
+                        "--id-column"
+                    )
+                seg = segment(
+                    loaded, **options, n_init=n_init or 10, engine=engine, progress=callback
+                )
+                step = iter(range(1, 6))
+                written = write_outputs(
+                    seg,
+                    out_dir,
+                    force=force,
+                    png=png,
+                    raw_csv=raw_csv,
+                    step=lambda name: callback("write outputs", next(step), 4 + (png is not None)),
+                )
+        if target is not None:
+            written[f"table {write_table}"] = write_back(
+                seg.assignments(),
+                target,
+                write_table,
+                id_column=seg.table.id_column,
+                created=seg.created,
+                if_exists=if_exists,
+                source_table=table,
             )
         if not quiet:
             _print_segments(seg)
@@ -204,11 +276,51 @@ def run(
                 out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
 
 
+def _run_spark(
+    data, table, query, id_column, options, n_init, out_dir, force, quiet, master, conf, output
+):
+    """``run --engine spark``: segment in Spark, write the outputs, stop Spark."""
+    from .engines.spark import DEFAULT_SEEDS, segment_spark, spark_session, write_spark_outputs
+
+    settings = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--spark-conf must look like key=value, not {item!r}")
+        settings[key.strip()] = value.strip()
+    with progress_bar(quiet) as callback:
+        callback("start Spark", 0, 1)
+        spark = spark_session(master, settings)
+        callback("start Spark", 1, 1)
+        try:
+            seg = segment_spark(
+                data,
+                table=table,
+                query=query,
+                id_column=id_column,
+                n_init=n_init or DEFAULT_SEEDS,
+                spark=spark,
+                progress=callback,
+                **options,
+            )
+            step = iter(range(1, 5))
+            written = write_spark_outputs(
+                seg,
+                out_dir,
+                force=force,
+                assignments=output,
+                step=lambda name: callback("write outputs", next(step), 4),
+            )
+        finally:
+            spark.stop()
+    return seg, written
+
+
 def _print_segments(seg) -> None:
     for note in seg.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     out.print(f"[bold]{seg.k_choice.reason}[/]", highlight=False)
-    table = RichTable(title=f"{seg.k} segments of {int(seg.used.sum())} customers")
+    table = RichTable(title=f"{seg.k} segments of {seg.n_used} customers")
     for col in ("id", "name", "size", "share", *seg.plan.numeric):
         table.add_column(col, justify="left" if col == "name" else "right")
     for p in seg.profiles:

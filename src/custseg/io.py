@@ -126,8 +126,11 @@ def load(
     if not isinstance(source, pd.DataFrame):
         from .sql import database_file_kind, is_database_url, load_sql
 
-        if table is not None or query is not None or is_database_url(source) or (
-            database_file_kind(source) is not None
+        if (
+            table is not None
+            or query is not None
+            or is_database_url(source)
+            or database_file_kind(source) is not None
         ):
             return load_sql(source, table=table, query=query, id_column=id_column)
     notes: list[str] = []

@@ -135,6 +135,10 @@ class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):
 
 def _stable_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Old ids ordered by size (largest first), then by centre coordinates."""
-    sizes = np.bincount(labels, minlength=len(centers))
+    return stable_order(np.bincount(labels, minlength=len(centers)), centers)
+
+
+def stable_order(sizes: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Old ids ordered by ``sizes`` (largest first), then by centre coordinates."""
     keys = [centers[:, j] for j in reversed(range(centers.shape[1]))]
     return np.lexsort((*keys, -sizes))

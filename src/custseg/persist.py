@@ -197,7 +197,7 @@ def model_state(seg: Segmentation) -> dict:
         },
         "metadata": {
             "created": seg.created,
-            "n_rows": int(seg.used.sum()),
+            "n_rows": seg.n_used,
             "source": Path(seg.table.source).name,
             "input_sha256": input_checksum(seg),
             "k": seg.k,

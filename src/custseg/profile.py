@@ -86,30 +86,71 @@ def describe(
     used = labels >= 0
     values = values.loc[used]
     labels = labels[used]
-    pop_mean, pop_std = values.mean(), values.std(ddof=0).replace(0, np.nan)
     grouped = values.groupby(labels)
-    basis = rules["levels"].get("basis", "mean")
-    if basis not in ("mean", "rank"):
-        raise ConfigError(f"The rules' [levels] basis must be 'mean' or 'rank', not {basis!r}")
-    if basis == "rank":  # z-scores of mean percentile ranks: robust to skewed features
+    zscores = None
+    if _basis(rules) == "rank":  # z-scores of mean percentile ranks: robust to skewed features
         ranks = values.rank(pct=True)
         rank_means = ranks.groupby(labels).mean()
         rank_pop, rank_std = ranks.mean(), ranks.std(ddof=0).replace(0, np.nan)
+        zscores = ((rank_means - rank_pop) / rank_std).fillna(0.0)
     stats = {s: grouped.agg(s) for s in ("mean", "median", "min", "max")}
-    sizes = np.bincount(labels)
     gender_mix = None
     if gender is not None:
         g = gender.loc[used].astype("string").fillna("unknown")
         gender_mix = pd.crosstab(labels, g, normalize="index")
+    return profiles_from_stats(
+        stats,
+        np.bincount(labels),
+        values.mean(),
+        values.std(ddof=0),
+        roles,
+        gender_mix=gender_mix,
+        zscores=zscores,
+        rules=rules,
+    )
+
+
+def _basis(rules: dict) -> str:
+    basis = rules["levels"].get("basis", "mean")
+    if basis not in ("mean", "rank"):
+        raise ConfigError(f"The rules' [levels] basis must be 'mean' or 'rank', not {basis!r}")
+    return basis
+
+
+def profiles_from_stats(
+    stats: Mapping[str, pd.DataFrame],
+    sizes: np.ndarray,
+    pop_mean: pd.Series,
+    pop_std: pd.Series,
+    roles: Mapping[str, str],
+    *,
+    gender_mix: pd.DataFrame | None = None,
+    zscores: pd.DataFrame | None = None,
+    rules: dict | None = None,
+) -> list[SegmentProfile]:
+    """Profiles from per-segment statistics computed elsewhere (by :func:`describe` or Spark).
+
+    ``stats`` maps ``mean``, ``median``, ``min`` and ``max`` to frames indexed by segment id with
+    one column per feature; ``sizes[i]`` is segment i's row count; ``pop_mean`` and ``pop_std``
+    (ddof=0) describe all segmented rows; ``gender_mix`` has one row of shares per segment;
+    ``zscores`` (one row per segment), when given, replaces the mean-based z-scores (the rules'
+    rank basis needs it).
+    """
+    rules = rules or load_rules()
+    if _basis(rules) == "rank" and zscores is None:
+        raise ConfigError(
+            "These rules level segments by rank ([levels] basis = 'rank'); pass "
+            "rank z-scores or use rules with the mean basis"
+        )
+    pop_std = pop_std.replace(0, np.nan)
+    sizes = np.asarray(sizes)
     profiles = []
     for seg in range(len(sizes)):
         if sizes[seg] == 0:
             continue
         means = stats["mean"].loc[seg]
-        z = ((means - pop_mean) / pop_std).fillna(0.0)
-        if basis == "rank":
-            z = ((rank_means.loc[seg] - rank_pop) / rank_std).fillna(0.0)
-        levels = {c: _level(z[c], rules["levels"]) for c in values.columns}
+        z = ((means - pop_mean) / pop_std).fillna(0.0) if zscores is None else zscores.loc[seg]
+        levels = {c: _level(z[c], rules["levels"]) for c in stats["mean"].columns}
         persona, actions, ruled_name = _persona(levels, roles, rules)
         name = ruled_name or _name(z, levels, roles, rules)
         profiles.append(

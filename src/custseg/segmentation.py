@@ -81,6 +81,16 @@ class Segmentation:
         return self.labels >= 0
 
     @property
+    def n_rows(self) -> int:
+        """Rows in the input (a Spark run holds only a sample of them in ``table``)."""
+        return len(self.table.frame)
+
+    @property
+    def n_used(self) -> int:
+        """Rows segmented (input rows minus those left out for missing values)."""
+        return int(self.used.sum())
+
+    @property
     def centers(self) -> pd.DataFrame:
         """Segment centres of the numeric features in original units, one row per segment."""
         centers = numeric_to_original(self.preprocessor, self.plan, self.model.cluster_centers_)

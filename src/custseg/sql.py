@@ -208,9 +208,8 @@ def _no_table_message(name: str, tables: Sequence[str], url: str) -> str:
     close = difflib.get_close_matches(name, tables, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     shown = ", ".join(map(repr, tables[:30])) + (", ..." if len(tables) > 30 else "")
-    return (
-        f"--table: there is no table {name!r} in {mask_url(url)}.{hint} "
-        + (f"The tables are: {shown}" if tables else "The database has no tables.")
+    return f"--table: there is no table {name!r} in {mask_url(url)}.{hint} " + (
+        f"The tables are: {shown}" if tables else "The database has no tables."
     )
 
 
@@ -399,8 +398,11 @@ def _records(chunk: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _missing(value) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (
-        isinstance(value, float) and np.isnan(value)
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and np.isnan(value))
     )
 
 
@@ -518,3 +520,59 @@ def write_segments(
     finally:
         engine.dispose()
     return len(frame)
+
+
+# ---------------------------------------------------------------- the CLI's write-back
+
+
+def write_target(
+    source: str | None,
+    *,
+    table: str | None,
+    query: str | None,
+    write_table: str | None,
+    if_exists: str = "fail",
+    write_url: str | None = None,
+    spark: bool = False,
+) -> str | None:
+    """The database URL ``--write-table`` writes to, checked before the run; ``None`` when there
+    is nothing to write. The source database is the default target."""
+    if if_exists not in IF_EXISTS:
+        raise ConfigError(f"--if-exists must be one of {', '.join(IF_EXISTS)}, not {if_exists!r}")
+    if write_table is None:
+        return None
+    if spark:
+        raise ConfigError(
+            "--write-table is not available with --engine spark; Spark writes every row's segment "
+            "as Parquet (--spark-output), which the warehouse can load"
+        )
+    from_db = (table is not None or query is not None) and (
+        source is None or is_database_url(source) or database_file_kind(source) is not None
+    )
+    if write_url is None and not from_db:
+        raise ConfigError(
+            "--write-table writes into the source database and this source is not one; name "
+            "the database to write to with --write-url"
+        )
+    url = database_url(write_url if write_url is not None else source)
+    check_writable(url, write_table, if_exists=if_exists, source_table=table)
+    return url
+
+
+def write_back(
+    assigned: pd.DataFrame,
+    url: str,
+    table: str,
+    *,
+    id_column: str | None,
+    created: datetime | str,
+    if_exists: str = "fail",
+    source_table: str | None = None,
+) -> str:
+    """Write assigned rows' segments (see :func:`segment_rows`) in one transaction; return what
+    was written, for the terminal (password masked)."""
+    when = pd.Timestamp(created).to_pydatetime()
+    run_id = new_run_id(when)
+    rows = segment_rows(assigned, id_column=id_column, run_id=run_id, run_at=when)
+    n = write_segments(url, table, rows, if_exists=if_exists, source_table=source_table)
+    return f"{mask_url(url)} table {table}: {n} rows, run {run_id}"

@@ -14,7 +14,13 @@ import numpy as np
 from ..exceptions import ConfigError
 
 # name -> module under custseg.engines
-ENGINES = {"auto": "sklearn", "lloyd": "sklearn", "elkan": "sklearn", "minibatch": "minibatch"}
+ENGINES = {
+    "auto": "sklearn",
+    "lloyd": "sklearn",
+    "elkan": "sklearn",
+    "minibatch": "minibatch",
+    "spark": "spark",  # in-memory arrays; segment_spark runs the whole segmentation in Spark
+}
 
 
 @dataclass

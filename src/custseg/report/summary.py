@@ -33,8 +33,8 @@ def build_summary(seg: Segmentation) -> dict:
     summary = {
         "created": seg.created,
         "source": seg.table.source,
-        "n_rows": int(len(seg.table.frame)),
-        "n_rows_used": int(seg.used.sum()),
+        "n_rows": seg.n_rows,
+        "n_rows_used": seg.n_used,
         "n_columns": int(seg.table.frame.shape[1]),
         "roles": dict(seg.table.roles),
         "features": seg.features,
