@@ -119,6 +119,8 @@ def _scrub(text: str, url: str) -> str:
 
 
 def _short(exc: BaseException, url: str) -> str:
+    if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # pandas wraps the SQLAlchemy error
     text = str(getattr(exc, "orig", None) or exc).strip()
     text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
     line = " ".join(text.split())[:300] or type(exc).__name__
@@ -258,7 +260,7 @@ def read_sql(
                 statement = sa.text(query)
             stream = conn.execution_options(stream_results=True, max_row_buffer=chunksize)
             chunks = list(pd.read_sql_query(statement, stream, chunksize=chunksize))
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
         what = f"table {table!r}" if table is not None else "the query"
         raise SourceError(
             f"Could not read {what} from {mask_url(url)}: {_short(exc, url)}"
@@ -419,7 +421,8 @@ def _check_target(table: str, source_table: str | None) -> tuple[str | None, str
     schema, name = _split_name(table)
     if source_table is not None:
         src_schema, src_name = _split_name(source_table)
-        same_schema = (schema or "").lower() == (src_schema or "").lower()
+        # Without a schema a name may mean any schema: refuse rather than risk the source.
+        same_schema = not schema or not src_schema or schema.lower() == src_schema.lower()
         if name.lower() == src_name.lower() and same_schema:
             raise ConfigError(
                 f"--write-table {table!r} is the table the customers were read from; custseg "
