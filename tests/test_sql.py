@@ -55,7 +55,7 @@ def postgres():
         admin = sa.engine.make_url(external)
     else:
         bindir = _postgres.find_bindir()
-        need("PostgreSQL server binaries (initdb, pg_ctl; apt-get install postgresql)", bool(bindir))
+        need("PostgreSQL server binaries (apt-get install postgresql)", bindir is not None)
         server = _postgres.start(bindir)
         admin = sa.engine.make_url(server.url())
     admin = admin.set(drivername="postgresql+psycopg")
