@@ -280,7 +280,13 @@ def _run_spark(
     data, table, query, id_column, options, n_init, out_dir, force, quiet, master, conf, output
 ):
     """``run --engine spark``: segment in Spark, write the outputs, stop Spark."""
-    from .engines.spark import DEFAULT_SEEDS, segment_spark, spark_session, write_spark_outputs
+    from .engines.spark import (
+        DEFAULT_SEEDS,
+        active_session,
+        segment_spark,
+        spark_session,
+        write_spark_outputs,
+    )
 
     settings = {}
     for item in conf or []:
@@ -288,10 +294,12 @@ def _run_spark(
         if not sep or not key.strip():
             raise ConfigError(f"--spark-conf must look like key=value, not {item!r}")
         settings[key.strip()] = value.strip()
+    already = active_session()  # e.g. under spark-submit: not ours to stop
     with progress_bar(quiet) as callback:
         callback("start Spark", 0, 1)
         spark = spark_session(master, settings)
         callback("start Spark", 1, 1)
+        seg = None
         try:
             seg = segment_spark(
                 data,
@@ -312,7 +320,10 @@ def _run_spark(
                 step=lambda name: callback("write outputs", next(step), 4),
             )
         finally:
-            spark.stop()
+            if seg is not None:
+                seg.close()
+            if already is None:
+                spark.stop()
     return seg, written
 
 

@@ -114,7 +114,7 @@ class SparkFeatures:
         scaler = {
             "standard": lambda: StandardScaler(withMean=True, withStd=True),
             "minmax": lambda: MinMaxScaler(min=0.0, max=1.0),
-            "robust": lambda: RobustScaler(lower=0.25, upper=0.75),
+            "robust": lambda: RobustScaler(lower=0.25, upper=0.75, withCentering=True),
             "none": None,
         }[plan.scale]
         if scaler is None:

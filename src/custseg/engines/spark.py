@@ -33,7 +33,14 @@ import pandas as pd
 
 from ..exceptions import ConfigError, CustsegError, DataError, SourceError, require
 from ..features import FeaturePlan, feature_frame, plan_features
-from ..io import Table, _role_from_name, _sniff_delimiter, recognise_roles, validate
+from ..io import (
+    NUMERIC_ROLES,
+    Table,
+    _role_from_name,
+    _sniff_delimiter,
+    recognise_roles,
+    validate,
+)
 from ..model import Segmenter, stable_order
 from ..profile import load_rules, profiles_from_stats
 from ..segmentation import Segmentation
@@ -68,6 +75,14 @@ def quiet_pandas():
         warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support pandas")
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
         yield
+
+
+def active_session():
+    """The running Spark session, if any (``None`` without one)."""
+    _pyspark()
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
 
 
 def is_local(master: str | None) -> bool:
@@ -130,13 +145,17 @@ def fit(
     """Spark KMeans on an in-memory array (the engine protocol); best of ``n_init`` seeds."""
     if not isinstance(init, str):
         raise ConfigError("The spark engine starts from k-means|| only; init arrays are not used")
-    from pyspark.ml.linalg import Vectors
+    from pyspark.ml.feature import VectorAssembler
 
     spark = spark_session()
     X = np.asarray(X, dtype=float)
-    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, float)
-    rows = [(Vectors.dense(x), float(w)) for x, w in zip(X, weights, strict=True)]
-    frame = spark.createDataFrame(rows, [FEATURES, f"{PREFIX}weight"]).cache()
+    columns = [f"{PREFIX}x{j}" for j in range(X.shape[1])]
+    local = pd.DataFrame(X, columns=columns)
+    local[f"{PREFIX}weight"] = 1.0 if sample_weight is None else np.asarray(sample_weight, float)
+    with quiet_pandas():
+        table = spark.createDataFrame(local)  # Arrow when enabled; row order is kept
+    assembler = VectorAssembler(inputCols=columns, outputCol=FEATURES)
+    frame = assembler.transform(table).select(FEATURES, f"{PREFIX}weight").cache()
     try:
         model, cost = _best_kmeans(
             frame, n_clusters, _seeds(random_state, n_init), max_iter, tol, f"{PREFIX}weight"
@@ -397,14 +416,16 @@ def segment_spark(
     plan = plan_features(driver_table, features, scale=scale, log=log, one_hot=one_hot)
     k = _check_k(k)
     rule_set = load_rules(rules)
+    # Values over every row first (counts and examples for the whole data), then what the
+    # sample can tell: roles that cannot be features, too few rows.
+    missing_counts, n_used = _check_all_rows(source, plan, roles, missing, total, name)
     validate(
         driver_table,
         plan.numeric,
         categorical=plan.categorical,
         n_clusters=k if k != "auto" else 2,
-        missing=missing if missing != "error" else "impute",  # counted over all rows below
+        missing="impute",
     )
-    missing_counts, n_used = _check_all_rows(source, plan, roles, missing, total, name)
     say("load data", 1, 1)
 
     sf = SparkFeatures.for_plan(plan)
@@ -533,7 +554,12 @@ def _check_all_rows(source, plan: FeaturePlan, roles, missing: str, total: int, 
 
     types = {f.name: f.dataType for f in source.schema.fields}
     aggs, problems = [], []
+    numeric = [c for c in plan.numeric if roles[c] in NUMERIC_ROLES]  # others: validate says why
     for i, c in enumerate(plan.numeric):
+        if c not in numeric:
+            aggs += [F.lit(0).alias(f"{what}{i}") for what in ("missing", "bad", "inf")]
+            aggs.append(F.lit(None).alias(f"example{i}"))
+            continue
         raw = column(c)
         text = isinstance(types[c], T.StringType)
         value = F.expr(f"try_cast(trim({quoted(c)}) AS DOUBLE)") if text else raw.cast("double")
@@ -551,7 +577,7 @@ def _check_all_rows(source, plan: FeaturePlan, roles, missing: str, total: int, 
             F.first(F.when(bad, raw), ignorenulls=True).alias(f"example{i}"),
         ]
     absent_any = F.lit(False)
-    for c in plan.numeric:
+    for c in numeric:
         absent_any = absent_any | numeric_missing(c, types[c])
     aggs.append(F.sum(absent_any.cast("long")).alias("rows_missing"))
     row = source.agg(*aggs).first()
@@ -667,10 +693,10 @@ def _choose_k(vectors, ks, seeds, max_iter, tol, n_rows, silhouette_rows, seed, 
 
 
 def _silhouette(evaluator, model, scored) -> float | None:
-    predicted = model.transform(scored)
-    if predicted.select(PREDICTION).distinct().limit(2).count() < 2:
+    try:
+        return float(evaluator.evaluate(model.transform(scored)))
+    except Exception:  # the sample fell into a single segment: no silhouette
         return None
-    return float(evaluator.evaluate(predicted))
 
 
 def _distance_to_centre(centers: np.ndarray):
