@@ -104,7 +104,8 @@ def start(bindir: Path | None = None) -> Server:
     if bindir is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not found")
     account = _run_as()
-    base = Path(tempfile.mkdtemp(prefix="custseg-pg-"))
+    # As root, a folder the server's user can reach (TMPDIR may be under /root).
+    base = Path(tempfile.mkdtemp(prefix="custseg-pg-", dir="/tmp" if account else None))
     server = Server(bindir, base, _free_port(), secrets.token_urlsafe(12), account)
     try:
         if account is not None:
