@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import need, shared_file
 from typer.testing import CliRunner
 
 from custseg import Segmenter, sample_customers, segment
 from custseg.exceptions import DataError, MissingDependencyError
 from custseg.features import FeaturePlan, feature_frame
 from custseg.persist import load_model, save_model
+
+from .conftest import need, shared_file
 
 REL = 1e-3  # "within 0.1%"
 

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import _postgres
 import pandas as pd
 import pytest
-from conftest import need
 from typer.testing import CliRunner
 
 from custseg import load, segment
@@ -31,6 +29,9 @@ from custseg.exceptions import (
     OutputExistsError,
     SourceError,
 )
+
+from . import _postgres
+from .conftest import need
 
 sa = pytest.importorskip("sqlalchemy")
 runner = CliRunner()

@@ -503,6 +503,9 @@ def segment_spark(
         "engine": "spark",
         "missing": missing,
         "rules": str(rules) if rules else "built-in",
+        "k_search_rows": n_used,  # Spark compares k on every row (silhouette on a sample)
+        "k_search_seed": seed,
+        "dtype": "float64",
     }
     return SparkSegmentation(
         table=driver_table,
