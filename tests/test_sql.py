@@ -436,3 +436,18 @@ def test_write_segments_api_for_predict(duckdb_file):
     back = _get(url, "SELECT * FROM scored ORDER BY customer_id")
     assert back["customer_id"].tolist() == ["a", "b", "c"]
     assert back["segment_id"].tolist() == [0, 1, 0]
+
+
+def test_explore_and_choose_k_read_databases(sqlite_file):
+    url = f"sqlite:///{sqlite_file}"
+    explored = runner.invoke(app, ["explore", url, "--table", "customers"])
+    assert explored.exit_code == 0, explored.output
+    assert "200 rows, 5 columns" in explored.output
+    query = "SELECT * FROM customers"
+    compared = runner.invoke(
+        app, ["choose-k", str(sqlite_file), "--query", query, "--k-range", "2..4"]
+    )
+    assert compared.exit_code == 0, compared.output
+    assert "Recommended" in compared.output
+    nothing = runner.invoke(app, ["explore"])
+    assert nothing.exit_code == 2 and "Name the customer table" in nothing.output

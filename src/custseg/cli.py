@@ -347,15 +347,21 @@ def _print_segments(seg) -> None:
 
 @app.command()
 def explore(
-    data: Annotated[str, typer.Argument(help="Customer table to describe.")],
+    data: Annotated[
+        str | None, typer.Argument(help="Customer table to describe (file, or database URL).")
+    ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    db_table: TableOpt = None,
+    query: QueryOpt = None,
 ) -> None:
     """Describe a customer table: columns, recognised roles, missing values, statistics."""
     from .io import numeric_view
 
     with errors():
-        table = _load(data, id_column, sheet)
+        if data is None and db_table is None and query is None:
+            raise ConfigError("Name the customer table to describe (a file or a database URL)")
+        table = _load(data, id_column, sheet, db_table, query)
         frame = table.frame
         out.print(f"[bold]{table.source}[/]: {len(frame)} rows, {frame.shape[1]} columns")
         for note in table.notes:
@@ -386,6 +392,8 @@ def choose_k_command(
     missing: MissingOpt = "impute",
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    db_table: TableOpt = None,
+    query: QueryOpt = None,
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
     quiet: QuietOpt = False,
@@ -394,7 +402,7 @@ def choose_k_command(
     from .segmentation import segment
 
     with errors():
-        table = _load(data, id_column, sheet)
+        table = _load(data, id_column, sheet, db_table, query)
         with progress_bar(quiet) as callback:
             seg = segment(
                 table,
