@@ -350,11 +350,11 @@ def test_failure_mid_write_leaves_the_old_table(db_url, monkeypatch, if_exists):
     before = _get(db_url, "SELECT * FROM customer_segments ORDER BY customer_id")
     real, calls = custseg_sql._insert_chunk, []
 
-    def fail_after_first_chunk(conn, table, records):
-        calls.append(len(records))
+    def fail_after_first_chunk(conn, table, chunk):
+        calls.append(len(chunk))
         if len(calls) > 1:
             raise ConnectionResetError("connection lost mid-write (injected)")
-        real(conn, table, records)
+        real(conn, table, chunk)
 
     monkeypatch.setattr(custseg_sql, "_insert_chunk", fail_after_first_chunk)
     with pytest.raises(ConnectionResetError, match="injected"):

@@ -385,6 +385,12 @@ def _column_type(series: pd.Series):
 
 
 def _records(chunk: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values (see :func:`_tuples`)."""
+    names = [str(c) for c in chunk.columns]
+    return [dict(zip(names, row, strict=True)) for row in _tuples(chunk)]
+
+
+def _tuples(chunk: pd.DataFrame) -> list[tuple]:
     """Plain Python values (drivers do not all adapt numpy scalars), ``None`` for missing."""
     columns = {}
     for col in chunk.columns:
@@ -396,7 +402,7 @@ def _records(chunk: pd.DataFrame) -> list[dict[str, Any]]:
         else:
             values = [None if _missing(v) else _plain(v) for v in series.to_numpy(dtype=object)]
         columns[col] = values
-    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    return list(zip(*columns.values(), strict=True))
 
 
 def _missing(value) -> bool:
@@ -412,9 +418,36 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _insert_chunk(conn, table, records: list[dict[str, Any]]) -> None:
+def _driver_errors(engine) -> tuple[type[BaseException], ...]:
+    """The DB-API driver's own error class (raised by COPY and DuckDB's frame inserts)."""
+    error = getattr(getattr(engine.dialect, "dbapi", None), "Error", None)
+    return (error,) if isinstance(error, type) and issubclass(error, BaseException) else ()
+
+
+def _insert_chunk(conn, table, chunk: pd.DataFrame) -> None:
     """Insert one chunk (a separate function so tests can make a write fail midway)."""
-    conn.execute(table.insert(), records)
+    sa = _sqlalchemy()
+    if conn.dialect.name == "duckdb":  # row-by-row inserts crawl there: insert from the frame
+        view = f"_custseg_chunk_{uuid.uuid4().hex[:8]}"
+        raw = conn.connection.driver_connection
+        conn.exec_driver_sql("SELECT 1").fetchall()  # settles any pending result on the connection
+        raw.register(view, chunk)
+        try:
+            columns = [sa.column(str(c)) for c in chunk.columns]
+            select = sa.select(*columns).select_from(sa.table(view))
+            conn.execute(table.insert().from_select([str(c) for c in chunk.columns], select))
+        finally:
+            raw.unregister(view)
+        return
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":  # COPY: ~10x faster
+        quote = conn.dialect.identifier_preparer
+        names = ", ".join(quote.quote(str(c)) for c in chunk.columns)
+        statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in _tuples(chunk):
+                copy.write_row(row)
+        return
+    conn.execute(table.insert(), _records(chunk))
 
 
 def _check_target(table: str, source_table: str | None) -> tuple[str | None, str]:
@@ -514,8 +547,8 @@ def write_segments(
             if not exists or if_exists == "replace":
                 target.create(conn)
             for start in range(0, len(frame), chunksize):
-                _insert_chunk(conn, target, _records(frame.iloc[start : start + chunksize]))
-    except sa.exc.SQLAlchemyError as exc:
+                _insert_chunk(conn, target, frame.iloc[start : start + chunksize])
+    except (sa.exc.SQLAlchemyError, *_driver_errors(engine)) as exc:
         raise SourceError(
             f"Could not write table {table!r} in {mask_url(url)}: {_short(exc, url)}; the write "
             "was rolled back and the table is unchanged"
