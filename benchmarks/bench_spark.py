@@ -7,8 +7,9 @@ each in its own process under ``/usr/bin/time`` (wall time, peak RSS of the Pyth
 
 (a) ``custseg run DATA`` (default engine: k compared on a 50k-row sample, then a warm-started
     full fit), and
-(b) ``custseg run DATA --engine spark --spark-master MASTER`` (k compared with Spark KMeans on
-    every row, k-means|| with initSteps=5, best of 3 seeds per k; silhouette on a 50k sample).
+(b) ``custseg run DATA --engine spark --spark-master MASTER`` (the same rule in Spark: k compared
+    on a 50k-row sample, then the chosen k fitted on every row; Spark KMeans with k-means||,
+    initSteps=5, best of 3 seeds).
 
 Both write the same summary, model and report. Then, on the same standardised data: chosen k,
 WCSS of each run's labels, and the adjusted Rand index against the true segments. The JVM's own

@@ -203,10 +203,17 @@ def test_missing_values_dropped_rows_and_sampling(spark):
     frame = sample_customers(400, seed=2)
     frame.loc[[0, 10, 20], "Age"] = np.nan
     seg = segment_spark(
-        frame, k=5, k_range="5..5", n_init=1, missing="drop", spark=spark, sample_rows=150
-    )
+        frame, k=5, k_range="5..5", n_init=1, missing="drop", spark=spark, sample_rows=150,
+        k_search_rows=200,
+    )  # fmt: skip
     try:
         assert seg.n_rows == 400 and seg.n_used == 397
+        # k compared on a sample, the final model fitted on every used row.
+        assert 100 < seg.params["k_search_rows"] < 300
+        assert any("compared k on a seeded sample" in note for note in seg.notes)
+        used = frame.dropna(subset=["Age"])
+        Z = seg.preprocessor.transform(feature_frame(used, seg.plan))
+        assert seg.model.inertia_ == pytest.approx(-seg.model.score(Z), rel=1e-6)
         assert seg.missing == {"Age": 3, "Annual Income (k$)": 0, "Spending Score (1-100)": 0}
         assert seg.sampled and 80 < len(seg.table.frame) < 240
         assert sum(p.size for p in seg.profiles) == 397

@@ -2,7 +2,8 @@
 
 :func:`segment_spark` runs the whole segmentation in Spark: it reads Parquet/CSV (files, folders,
 any Hadoop URI) or a Spark table, builds the features with Spark ML, compares k with Spark's
-``KMeans`` (``k-means||`` with ``initSteps=5``, best of several seeds per k), profiles the
+``KMeans`` (``k-means||`` with ``initSteps=5``, best of several seeds per k; on a seeded sample
+of large tables, then the chosen k on every row), profiles the
 segments with Spark aggregations and writes the assignments as Parquet from the executors. Only
 small results reach the driver: statistics, centres, metrics, profiles and a random sample of
 rows for the report's charts.
@@ -43,7 +44,7 @@ from ..io import (
 )
 from ..model import Segmenter, stable_order
 from ..profile import load_rules, profiles_from_stats
-from ..segmentation import Segmentation
+from ..segmentation import K_SEARCH_ROWS, Segmentation
 from ..select import KChoice, _recommend, parse_k_range
 from . import KMeansResult
 from ._spark_features import FEATURES, PREFIX, SparkFeatures, column, quoted
@@ -377,6 +378,7 @@ def segment_spark(
     spark=None,
     sample_rows: int = DRIVER_SAMPLE_ROWS,
     silhouette_rows: int = SILHOUETTE_ROWS,
+    k_search_rows: int = K_SEARCH_ROWS,
     progress: Progress | None = None,
 ) -> SparkSegmentation:
     """Segment customers with Spark, end to end; the options mean what they mean in
@@ -398,6 +400,9 @@ def segment_spark(
         Rows (at most, about) brought to the driver for roles, charts and the drift reference.
     silhouette_rows : int
         Rows Spark's ``ClusteringEvaluator`` scores per k.
+    k_search_rows : int
+        Larger tables compare candidate k on a seeded sample of about this many rows (the
+        single-machine rule), then fit the chosen k on every row.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -440,18 +445,33 @@ def segment_spark(
         kept = prepared.where(keep) if missing == "drop" else prepared
     sf.fit(kept)
     vectors = sf.transform(kept).select(FEATURES).persist(StorageLevel.MEMORY_AND_DISK)
+    search, n_search = vectors, n_used
     try:
-        ks = parse_k_range(k_range, n_used) if n_used > 2 else []
+        # The scale rule: candidate k are compared on a seeded sample of large tables, then the
+        # chosen k is fitted on every row.
+        if n_used > k_search_rows:
+            search = vectors.sample(False, k_search_rows / n_used, seed)
+            search = search.persist(StorageLevel.MEMORY_AND_DISK)
+            n_search = search.count()
+        ks = parse_k_range(k_range, n_search) if n_search > 2 else []
         if k != "auto" and k not in ks and k > 1:
             ks = sorted({*ks, k})
         seeds = _seeds(seed, n_init)
         choice, fitted = _choose_k(
-            vectors, ks, seeds, max_iter, tol, n_used, silhouette_rows, seed, say
-        )
+            search, ks, seeds, max_iter, tol, n_search, search is not vectors, silhouette_rows,
+            seed, say,
+        )  # fmt: skip
         if k == "auto":
             k = choice.recommended
-        model, cost = fitted.get(k) or _best_kmeans(vectors, k, seeds, max_iter, tol)
+        if search is vectors and k in fitted:
+            model, cost = fitted[k]
+        else:
+            say("fit segments", 0, 1)
+            model, cost = _best_kmeans(vectors, k, seeds, max_iter, tol)
+            say("fit segments", 1, 1)
     finally:
+        if search is not vectors:
+            search.unpersist()
         vectors.unpersist()
     centers = np.array(model.clusterCenters())
     if len(centers) < k:
@@ -494,6 +514,11 @@ def segment_spark(
     if missing == "drop" and n_used < total:
         notes.append(f"dropped {total - n_used} rows with missing feature values")
     notes += _spark_notes(spark, n_init, choice, len(sample), total)
+    if n_search < n_used:
+        notes.append(
+            f"compared k on a seeded sample of {n_search:,} of {n_used:,} rows, then fitted k={k} "
+            f"on every row (best of {n_init} seed{'s' if n_init > 1 else ''})"
+        )
     params = {
         "k": k,
         "k_range": choice.ks,
@@ -503,7 +528,7 @@ def segment_spark(
         "engine": "spark",
         "missing": missing,
         "rules": str(rules) if rules else "built-in",
-        "k_search_rows": n_used,  # Spark compares k on every row (silhouette on a sample)
+        "k_search_rows": n_search,
         "k_search_seed": seed,
         "dtype": "float64",
     }
@@ -640,8 +665,9 @@ def numeric_missing(name: str, dtype):
     return raw.isNull()
 
 
-def _choose_k(vectors, ks, seeds, max_iter, tol, n_rows, silhouette_rows, seed, say):
-    """Spark KMeans per k (best of seeds) and the same four criteria as the single machine."""
+def _choose_k(vectors, ks, seeds, max_iter, tol, n_rows, sampled, silhouette_rows, seed, say):
+    """Spark KMeans per k (best of seeds) and the same four criteria as the single machine, on
+    ``vectors`` (``n_rows`` rows, a sample of the data when ``sampled``)."""
     from pyspark.ml.evaluation import ClusteringEvaluator
     from pyspark.ml.stat import Summarizer
     from pyspark.sql import functions as F
@@ -649,7 +675,7 @@ def _choose_k(vectors, ks, seeds, max_iter, tol, n_rows, silhouette_rows, seed, 
     if not ks:
         return KChoice([], 1, "too few rows to compare numbers of segments", {}), {}
     mean = np.array(vectors.select(Summarizer.mean(F.col(FEATURES))).first()[0].toArray())
-    sample_size = None
+    sample_size = n_rows if sampled else None
     scored = vectors
     if n_rows > silhouette_rows:
         scored = vectors.sample(False, silhouette_rows / n_rows, seed).cache()
