@@ -82,6 +82,32 @@ def quality(data: Path, ids: np.ndarray, labels: np.ndarray) -> dict:
     return {"wcss": round(wcss, 1), "ari": round(float(adjusted_rand_score(truth, order)), 4)}
 
 
+def phases(data: Path, master: str, k_range: str, memory: str, out: Path) -> dict[str, float]:
+    """Seconds per step of the Spark path, run in this process (JVM start to outputs)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from custseg.engines.spark import segment_spark, spark_session, write_spark_outputs
+
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def mark(step: str, done: int, total: int) -> None:
+        if done == total:
+            marks[step] = time.perf_counter()
+
+    spark = spark_session(master, {"spark.driver.memory": memory})
+    marks["start Spark"] = time.perf_counter()
+    seg = segment_spark(data, k_range=k_range, spark=spark, progress=mark)
+    write_spark_outputs(seg, out, force=True)
+    marks["write outputs"] = time.perf_counter()
+    seg.close()
+    spark.stop()
+    result, last = {}, start
+    for step, when in sorted(marks.items(), key=lambda item: item[1]):
+        result[step] = round(when - last, 1)
+        last = when
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -89,6 +115,7 @@ def main() -> None:
     parser.add_argument("--k-range", default="2..10")
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--data", type=Path, default=Path(__file__).parent / "data")
+    parser.add_argument("--phases", action="store_true", help="also time each Spark step")
     args = parser.parse_args()
     import pandas as pd
 
@@ -116,6 +143,10 @@ def main() -> None:
             results[name] |= quality(
                 data, rows["CustomerID"].to_numpy(), rows["segment"].to_numpy()
             )
+        if args.phases:
+            results["spark phases (s)"] = phases(
+                data, args.master, args.k_range, args.driver_memory, out / "phases"
+            )
     load = os.getloadavg()
     print(
         json.dumps(
@@ -126,6 +157,8 @@ def main() -> None:
     print("| engine | wall (s) | peak RSS of Python (MB) | k | WCSS (same scaled data) | ARI |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in results.items():
+        if name.endswith("(s)"):
+            continue
         if r["ok"]:
             print(
                 f"| {name} | {r['wall_s']} | {r['peak_rss_mb']:,} | {r['k']} | {r['wcss']:,.1f} | "

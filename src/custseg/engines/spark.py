@@ -117,7 +117,8 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with quiet_pandas():
+            spark = builder.getOrCreate()
     except Exception as exc:
         text = " ".join(str(exc).split())[:300]
         raise ConfigError(
