@@ -422,6 +422,11 @@ def segment_spark(
     plan = plan_features(driver_table, features, scale=scale, log=log, one_hot=one_hot)
     k = _check_k(k)
     rule_set = load_rules(rules)
+    if rule_set["levels"].get("basis", "mean") != "mean":
+        raise ConfigError(
+            "--engine spark levels segments by their means; rules with [levels] basis = "
+            f"{rule_set['levels']['basis']!r} need the single-machine engine"
+        )
     # Values over every row first (counts and examples for the whole data), then what the
     # sample can tell: roles that cannot be features, too few rows.
     missing_counts, n_used = _check_all_rows(source, plan, roles, missing, total, name)
