@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from ..cli import IdOpt, QuietOpt, SheetOpt, app, errors, out
+from ..cli import IdOpt, QueryOpt, QuietOpt, SheetOpt, TableOpt, _load, app, errors, out
 
 DRIFT_EXIT = 3
 STATUS_STYLE = {"stable": "green", "watch": "yellow", "moved": "bold red", "inconclusive": "dim"}
@@ -23,7 +23,11 @@ def predict(
         Path, typer.Argument(help="Model file written by custseg run (out/model.skops).")
     ],
     data: Annotated[
-        str, typer.Argument(help="New customers (CSV/TSV, Parquet, Excel, JSON lines).")
+        str,
+        typer.Argument(
+            help="New customers (CSV/TSV, Parquet, Excel, JSON lines), or a database URL or "
+            ".db/.sqlite/.duckdb file with --table/--query."
+        ),
     ],
     output: Annotated[
         Path,
@@ -44,19 +48,38 @@ def predict(
         typer.Option("--fail-on-drift", help=f"Exit with code {DRIFT_EXIT} when anything moved."),
     ] = False,
     quiet: QuietOpt = False,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    write_table: Annotated[
+        str | None,
+        typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
+    ] = None,
+    if_exists: Annotated[
+        str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
+    ] = "fail",
+    write_url: Annotated[
+        str | None,
+        typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
+    ] = None,
 ) -> None:
     """Assign new customers to the segments of a saved model and report drift.
 
     Writes the input rows untouched plus segment, segment_name and distance (to the segment
     centre, in model units) to --out, and the drift report (segment shares and per-feature PSI
-    against training) to drift.json.
+    against training) to drift.json. With --write-table, also writes each customer's id, segment
+    id and name, run id and time into a database table, in one transaction.
     """
-    from ..exceptions import OutputExistsError
-    from ..io import load
+    from ..exceptions import ConfigError, OutputExistsError
     from ..persist import load_model
+    from ..sql import write_target
 
     drift_path = drift_path or output.parent / "drift.json"
     with errors():
+        # Checked before any work: a refused or unreachable target fails in a second.
+        target = write_target(
+            data, table=table, query=query, write_table=write_table, if_exists=if_exists,
+            write_url=write_url,
+        )  # fmt: skip
         existing = [str(p) for p in (output, drift_path) if p.exists()]
         if existing and not force:
             raise OutputExistsError(
@@ -64,13 +87,23 @@ def predict(
                 "choose other paths with --out and --drift"
             )
         segment_model = load_model(model)
-        table = load(Path(data), id_column=id_column, sheet=sheet)
-        result = segment_model.predict(table)
+        loaded = _load(data, id_column, sheet, table, query)
+        if target is not None and loaded.id_column is None:
+            raise ConfigError(
+                "--write-table needs a customer id column to write; name it with --id-column"
+            )
+        result = segment_model.predict(loaded)
         _write(result, output, drift_path, raw_csv)
+        written = None
+        if target is not None:
+            written = _write_back(result, loaded.id_column, target, write_table, if_exists, table)
         if not quiet:
-            _print(segment_model, result, table.source)
+            from_db = table is not None or query is not None
+            _print(segment_model, result, loaded.source if from_db else Path(loaded.source).name)
             out.print(f"  wrote [cyan]{output}[/]  (predictions)", highlight=False)
             out.print(f"  wrote [cyan]{drift_path}[/]  (drift report)", highlight=False)
+            if written is not None:
+                out.print(f"  wrote [cyan]{written}[/]  (table {write_table})", highlight=False)
     if fail_on_drift and result.drift.moved:
         raise typer.Exit(DRIFT_EXIT)
 
@@ -95,6 +128,36 @@ def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _write_back(result, id_column, url, write_table, if_exists, source_table) -> str:
+    """Each customer's id, segment id and name, run id and time into ``write_table`` (one
+    transaction, as ``run --write-table``); the segment columns are the ones predict added, even
+    when the input had its own ``segment`` column (then ``segment_custseg``, ...)."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from ..sql import write_back
+
+    assigned = result.assignments
+    segment, name = assigned.columns[-3], assigned.columns[-2]  # before distance: see _assign
+    rows = pd.DataFrame(
+        {
+            "customer_id": assigned[id_column].to_numpy(),
+            "segment": assigned[segment].to_numpy(),
+            "segment_name": assigned[name].to_numpy(),
+        }
+    )
+    return write_back(
+        rows,
+        url,
+        write_table,
+        id_column="customer_id",
+        created=datetime.now(UTC),
+        if_exists=if_exists,
+        source_table=source_table,
+    )
+
+
 def _print(model, result, source: str) -> None:
     for note in model.notes:
         out.print(f"[dim]note: model: {note}[/]", highlight=False)
@@ -111,7 +174,7 @@ def _print(model, result, source: str) -> None:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     drift = result.drift
     seg_table = RichTable(
-        title=f"{drift.n_rows:,} customers from {Path(source).name} in "
+        title=f"{drift.n_rows:,} customers from {source} in "
         f"{len(drift.segments)} segments (training: {drift.n_training:,})"
     )
     for col in ("id", "name", "customers", "share now", "at training", "change"):
