@@ -32,7 +32,7 @@ Progress = Callable[[str, int, int], None]
 
 # Large tables: candidate k are compared on a seeded sample of this many rows, then the chosen k
 # is fitted on every row, warm-started from the sample's centres. Smaller tables use every row.
-K_SEARCH_ROWS = 50_000
+K_SEARCH_ROWS = 25_000
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
 
