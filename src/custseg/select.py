@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from .exceptions import ConfigError
 from .model import Segmenter
 
-SILHOUETTE_EXACT_MAX = 10_000  # rows; beyond this silhouette is computed on a sample this size
+SILHOUETTE_EXACT_MAX = 5_000  # rows; beyond this silhouette is computed on a sample this size
 PARALLEL_K_ROWS = 200_000  # up to this many rows, candidate k are fitted in parallel threads
 SILHOUETTE_MEMORY_MB = 64  # distance chunks (scikit-learn's default of 1 GB doubles peak memory)
 
