@@ -48,16 +48,21 @@ def test_same_seed_same_bytes_across_thread_counts(tmp_path):
 
 def test_sigterm_mid_run_leaves_previous_outputs(tmp_path):
     data = tmp_path / "big.csv"
-    sample_customers(60_000, seed=1).to_csv(data, index=False)
+    sample_customers(300_000, seed=1).to_csv(data, index=False)
     out = tmp_path / "out"
     assert _run("--out", out, "-q", "--k", "3").returncode == 0
     before = _outputs(out)
     proc = subprocess.Popen(
-        [*CUSTSEG, "run", str(data), "--out", str(out), "-q", "--force"],
+        [*CUSTSEG, "run", str(data), "--out", str(out), "-q", "--force", "--k", "4"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(6)
+    # Strike while outputs are being written: the staging folder exists from then on.
+    deadline = time.monotonic() + 240
+    while not any(p.name.startswith(".custseg-") for p in out.iterdir()):
+        assert proc.poll() is None, "the run ended before it started writing"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=120)
     assert proc.returncode != 0

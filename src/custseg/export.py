@@ -46,15 +46,38 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+CSV_CHUNK_ROWS = 500_000  # rows converted to Arrow at a time: bounded memory for any table
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path | IO[bytes], *, raw: bool = False) -> None:
-    """Write ``frame`` as CSV with pyarrow's multi-threaded writer (quotes only where needed)."""
+    """Write ``frame`` as CSV with pyarrow's writer, chunk by chunk (quotes text values)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    frame = frame if raw else neutralise_formulas(frame)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     target = str(path) if isinstance(path, str | Path) else path
-    pacsv.write_csv(table, target, pacsv.WriteOptions(quoting_style="needed"))
+    options = pacsv.WriteOptions(quoting_style="needed")
+    schema = None
+    writer = None
+    try:
+        for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+            chunk = frame.iloc[start : start + CSV_CHUNK_ROWS]
+            chunk = chunk if raw else neutralise_formulas(chunk)
+            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+            if writer is None:
+                schema = _nullable_text(table.schema)
+                table = table.cast(schema)
+                writer = pacsv.CSVWriter(target, schema, write_options=options)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _nullable_text(schema):
+    """A column that is all-missing in the first chunk may hold text later: type it as text."""
+    import pyarrow as pa
+
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
 
 
 @contextmanager

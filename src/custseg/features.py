@@ -107,9 +107,9 @@ def _is_skewed(series: pd.Series) -> bool:
     return bool(len(values) > 2 and values.min() >= 0 and values.skew() > SKEW_LIMIT)
 
 
-def feature_frame(frame: pd.DataFrame, plan: FeaturePlan) -> pd.DataFrame:
-    """The plan's columns from raw rows: numeric ones as float, categorical ones as text."""
-    data = {c: numeric_view(frame[c]) for c in plan.numeric}
+def feature_frame(frame: pd.DataFrame, plan: FeaturePlan, dtype=np.float64) -> pd.DataFrame:
+    """The plan's columns from raw rows: numeric ones as ``dtype``, categorical ones as text."""
+    data = {c: numeric_view(frame[c]).astype(dtype) for c in plan.numeric}
     for c in plan.categorical:
         # Missing stays NaN (then imputed with the most frequent category); ``v is np.nan``
         # missed the NaN objects ``where`` creates and turned them into the text "nan".
