@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,49 @@ def sample():
     from custseg import sample_customers
 
     return sample_customers()
+
+
+@dataclass
+class Postgres:
+    url: str  # with the password
+    bare_url: str  # the same without it
+    password: str
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A fresh database on a real PostgreSQL server (a throwaway one, see ``_postgres.py``, or
+    ``CUSTSEG_PG_URL``), for the whole session."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    from . import _postgres
+
+    external = os.environ.get("CUSTSEG_PG_URL")
+    server = None
+    if external:
+        admin = sa.engine.make_url(external)
+    else:
+        bindir = _postgres.find_bindir()
+        need("PostgreSQL server binaries (apt-get install postgresql)", bindir is not None)
+        server = _postgres.start(bindir)
+        admin = sa.engine.make_url(server.url())
+    admin = admin.set(drivername="postgresql+psycopg")
+    name = f"custseg_test_{secrets.token_hex(4)}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = admin.set(drivername="postgresql", database=name)
+        yield Postgres(
+            url.render_as_string(hide_password=False),
+            url.set(password=None).render_as_string(hide_password=False),
+            url.password or "",
+        )
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+        if server is not None:
+            server.stop()

@@ -4,8 +4,6 @@ DuckDB files, and a real throwaway PostgreSQL server (see ``_postgres.py``, or `
 
 from __future__ import annotations
 
-import os
-import secrets
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +15,6 @@ from typer.testing import CliRunner
 import custseg
 from custseg import sql as custseg_sql
 from custseg.cli import app
-
-from . import _postgres
-from .conftest import need
 
 sa = pytest.importorskip("sqlalchemy")
 runner = CliRunner()
@@ -132,32 +127,10 @@ def file_url(request) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    """URL (with password) of a fresh database on a real PostgreSQL server, for this module."""
-    external = os.environ.get("CUSTSEG_PG_URL")
-    server = None
-    if external:
-        admin = sa.engine.make_url(external)
-    else:
-        bindir = _postgres.find_bindir()
-        need("PostgreSQL server binaries (apt-get install postgresql)", bindir is not None)
-        server = _postgres.start(bindir)
-        admin = sa.engine.make_url(server.url())
-    admin = admin.set(drivername="postgresql+psycopg")
-    name = f"custseg_predict_{secrets.token_hex(4)}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin.set(drivername="postgresql", database=name)
-        yield url.render_as_string(hide_password=False)
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        engine.dispose()
-        if server is not None:
-            server.stop()
+@pytest.fixture
+def postgres_url(postgres) -> str:
+    """URL (with password) of the session's database on a real PostgreSQL server."""
+    return postgres.url
 
 
 # ---------------------------------------------------------------- SQLite and DuckDB files

@@ -8,11 +8,8 @@ end. Where no PostgreSQL server binaries exist the PostgreSQL tests skip, and un
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import sqlite3
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,53 +27,11 @@ from custseg.exceptions import (
     SourceError,
 )
 
-from . import _postgres
-from .conftest import need
-
 sa = pytest.importorskip("sqlalchemy")
 runner = CliRunner()
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@dataclass
-class Postgres:
-    url: str  # with the password
-    bare_url: str  # the same without it
-    password: str
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    """A fresh database on a real PostgreSQL server, for the whole session."""
-    external = os.environ.get("CUSTSEG_PG_URL")
-    server = None
-    if external:
-        admin = sa.engine.make_url(external)
-    else:
-        bindir = _postgres.find_bindir()
-        need("PostgreSQL server binaries (apt-get install postgresql)", bindir is not None)
-        server = _postgres.start(bindir)
-        admin = sa.engine.make_url(server.url())
-    admin = admin.set(drivername="postgresql+psycopg")
-    name = f"custseg_test_{secrets.token_hex(4)}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = admin.set(drivername="postgresql", database=name)
-        yield Postgres(
-            url.render_as_string(hide_password=False),
-            url.set(password=None).render_as_string(hide_password=False),
-            url.password or "",
-        )
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        engine.dispose()
-        if server is not None:
-            server.stop()
 
 
 def _engine(url: str):
