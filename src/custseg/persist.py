@@ -232,6 +232,9 @@ def write_state(state: dict, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # like any other output (mkstemp makes it private, 0o600)
     try:
         sio.dump(state, tmp)
         with zipfile.ZipFile(tmp, "a") as zf:
