@@ -44,6 +44,17 @@ TableOpt = Annotated[
 QueryOpt = Annotated[
     str | None, typer.Option("--query", help="SELECT statement to read (Spark SQL with spark).")
 ]
+WriteTableOpt = Annotated[
+    str | None,
+    typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
+]
+IfExistsOpt = Annotated[
+    str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
+]
+WriteUrlOpt = Annotated[
+    str | None,
+    typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
+]
 FeaturesOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -184,17 +195,9 @@ def run(
     quiet: QuietOpt = False,
     table: TableOpt = None,
     query: QueryOpt = None,
-    write_table: Annotated[
-        str | None,
-        typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
-    ] = None,
-    if_exists: Annotated[
-        str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
-    ] = "fail",
-    write_url: Annotated[
-        str | None,
-        typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
-    ] = None,
+    write_table: WriteTableOpt = None,
+    if_exists: IfExistsOpt = "fail",
+    write_url: WriteUrlOpt = None,
     spark_master: Annotated[
         str | None,
         typer.Option("--spark-master", help="Spark master: local[2], spark://host:7077, yarn."),

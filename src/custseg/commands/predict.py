@@ -11,7 +11,20 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from ..cli import IdOpt, QueryOpt, QuietOpt, SheetOpt, TableOpt, _load, app, errors, out
+from ..cli import (
+    IdOpt,
+    IfExistsOpt,
+    QueryOpt,
+    QuietOpt,
+    SheetOpt,
+    TableOpt,
+    WriteTableOpt,
+    WriteUrlOpt,
+    _load,
+    app,
+    errors,
+    out,
+)
 
 DRIFT_EXIT = 3
 STATUS_STYLE = {"stable": "green", "watch": "yellow", "moved": "bold red", "inconclusive": "dim"}
@@ -50,17 +63,9 @@ def predict(
     quiet: QuietOpt = False,
     table: TableOpt = None,
     query: QueryOpt = None,
-    write_table: Annotated[
-        str | None,
-        typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
-    ] = None,
-    if_exists: Annotated[
-        str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
-    ] = "fail",
-    write_url: Annotated[
-        str | None,
-        typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
-    ] = None,
+    write_table: WriteTableOpt = None,
+    if_exists: IfExistsOpt = "fail",
+    write_url: WriteUrlOpt = None,
 ) -> None:
     """Assign new customers to the segments of a saved model and report drift.
 
