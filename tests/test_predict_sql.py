@@ -16,6 +16,8 @@ import custseg
 from custseg import sql as custseg_sql
 from custseg.cli import app
 
+from ._db import _engine, _get, _put
+
 sa = pytest.importorskip("sqlalchemy")
 runner = CliRunner()
 
@@ -40,31 +42,6 @@ def expected(model_path, customers) -> pd.DataFrame:
     """What the model assigns to the customers, by customer id."""
     assigned = custseg.load_model(model_path).assign(customers)
     return assigned.sort_values("CustomerID").reset_index(drop=True)
-
-
-def _engine(url: str):
-    parsed = sa.engine.make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(parsed, poolclass=sa.pool.NullPool)
-
-
-def _put(url: str, name: str, frame: pd.DataFrame) -> None:
-    engine = _engine(url)
-    try:
-        with engine.begin() as conn:
-            frame.to_sql(name, conn, index=False, if_exists="replace")
-    finally:
-        engine.dispose()
-
-
-def _get(url: str, sql: str) -> pd.DataFrame:
-    engine = _engine(url)
-    try:
-        with engine.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn)
-    finally:
-        engine.dispose()
 
 
 def _drop(url: str, *names: str) -> None:

@@ -27,36 +27,13 @@ from custseg.exceptions import (
     SourceError,
 )
 
+from ._db import _engine, _get, _put
+
 sa = pytest.importorskip("sqlalchemy")
 runner = CliRunner()
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-def _engine(url: str):
-    parsed = sa.engine.make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(parsed)
-
-
-def _put(url: str, name: str, frame: pd.DataFrame) -> None:
-    engine = _engine(url)
-    try:
-        with engine.begin() as conn:
-            frame.to_sql(name, conn, index=False, if_exists="replace")
-    finally:
-        engine.dispose()
-
-
-def _get(url: str, sql: str) -> pd.DataFrame:
-    engine = _engine(url)
-    try:
-        with engine.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
