@@ -4,7 +4,7 @@ import pytest
 
 from custseg import load, sample_customers
 from custseg.exceptions import ConfigError, DataError, SourceError
-from custseg.io import auto_features, normalise_name, resolve_columns, validate
+from custseg.io import auto_features, has_duplicates, normalise_name, resolve_columns, validate
 
 MALL_VARIANTS = [
     ["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"],
@@ -181,3 +181,18 @@ def test_missing_policy(sample):
         validate(table, ["Age"], missing="error")
     with pytest.raises(ConfigError):
         validate(table, ["Age"], missing="zero")
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([1, 2, 3], False),
+        ([1, 2, 1], True),
+        (["a", None, None], False),  # missing ids are not duplicates
+        ([1.0, np.nan, np.nan], False),
+        (pd.array(["x", "y", "x"], dtype="string"), True),
+        ([1, "a", 1], True),  # mixed objects: the pandas fallback
+    ],
+)
+def test_has_duplicates(values, expected):
+    assert has_duplicates(pd.Series(values)) is expected

@@ -58,3 +58,14 @@ def test_summary_records_sampling(big):
     assert summary["params"]["k_search_rows"] == 2_000
     assert summary["params"]["k_search_seed"] == 0
     assert summary["silhouette_sample_size"] is None  # 2,000 rows: exact on the sample
+
+
+def test_distance_to_centre_is_chunked_without_changing_values():
+    rng = np.random.default_rng(1)
+    Z = rng.normal(size=(1000, 3)).astype(np.float32)
+    centers = rng.normal(size=(4, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, size=1000)
+    direct = np.sqrt(((Z - centers[labels]) ** 2).sum(axis=1))
+    chunked = segmentation.distance_to_centre(Z, centers, labels, chunk=77)
+    assert chunked.dtype == np.float64
+    np.testing.assert_allclose(chunked, direct, rtol=1e-6)

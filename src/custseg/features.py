@@ -114,7 +114,8 @@ def feature_frame(frame: pd.DataFrame, plan: FeaturePlan, dtype=np.float64) -> p
         # Missing stays NaN (then imputed with the most frequent category); ``v is np.nan``
         # missed the NaN objects ``where`` creates and turned them into the text "nan".
         data[c] = frame[c].astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
-    return pd.DataFrame(data, index=frame.index)
+    # copy=False: one block per column, sharing the source's memory where the dtype matches.
+    return pd.DataFrame(data, index=frame.index, copy=False)
 
 
 def log1p_columns(X, mask):

@@ -84,8 +84,9 @@ def describe(
     rules = rules or load_rules()
     labels = np.asarray(labels)
     used = labels >= 0
-    values = values.loc[used]
-    labels = labels[used]
+    if not used.all():
+        values = values.loc[used]
+        labels = labels[used]
     grouped = values.groupby(labels)
     zscores = None
     if _basis(rules) == "rank":  # z-scores of mean percentile ranks: robust to skewed features
@@ -102,7 +103,8 @@ def describe(
         stats,
         np.bincount(labels),
         values.mean(),
-        values.std(ddof=0),
+        # Column by column: a whole-frame std holds two full-size temporaries (1 GB at 10M rows).
+        pd.Series({c: values[c].std(ddof=0) for c in values.columns}, dtype=float),
         roles,
         gender_mix=gender_mix,
         zscores=zscores,

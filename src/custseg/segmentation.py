@@ -23,7 +23,7 @@ from .features import (
     numeric_to_original,
     plan_features,
 )
-from .io import Table, load, validate
+from .io import Table, load, release_arrow_memory, validate
 from .model import Segmenter
 from .profile import SegmentProfile, describe, load_rules
 from .select import KChoice, choose_k, parse_k_range
@@ -243,6 +243,7 @@ def segment(
         n_clusters=k if k != "auto" else 2,
         missing=missing,
     )
+    release_arrow_memory()  # the duplicate-id check's hash table on a large table
     # Large tables go float32 from the start: half the memory, the same segments (tested).
     dtype = np.float32 if len(table.frame) >= FLOAT32_ROWS else np.float64
     X = feature_frame(table.frame, plan, dtype)
@@ -305,7 +306,7 @@ def segment(
         )
     labels = np.full(len(table.frame), -1, dtype=int)
     distances = np.full(len(table.frame), np.nan)
-    dist = np.sqrt(np.sum((Z - model.cluster_centers_[model.labels_]) ** 2, axis=1))
+    dist = distance_to_centre(Z, model.cluster_centers_, model.labels_)
     if keep is None:
         labels[:], distances[:] = model.labels_, dist
     else:
@@ -349,6 +350,20 @@ def segment(
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result
+
+
+def distance_to_centre(
+    Z: np.ndarray, centers: np.ndarray, labels: np.ndarray, chunk: int = 1 << 20
+) -> np.ndarray:
+    """Euclidean distance from each row of ``Z`` to its segment's centre, in float64.
+
+    Chunked, so the temporaries stay small whatever the row count.
+    """
+    out = np.empty(len(Z))
+    for start in range(0, len(Z), chunk):
+        diff = Z[start : start + chunk] - centers[labels[start : start + chunk]]
+        out[start : start + chunk] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    return out
 
 
 def _check_reused(model: Segmenter | None, Z: np.ndarray) -> None:
