@@ -69,3 +69,19 @@ def test_distance_to_centre_is_chunked_without_changing_values():
     chunked = segmentation.distance_to_centre(Z, centers, labels, chunk=77)
     assert chunked.dtype == np.float64
     np.testing.assert_allclose(chunked, direct, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_median_imputes_like_the_median_strategy(dtype):
+    from sklearn.impute import SimpleImputer
+
+    from custseg.features import column_median
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1001, 4)).astype(dtype)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:6, 3] = np.nan  # an even count of present values in some column is likely too
+    ours = SimpleImputer(strategy=column_median).fit(X)
+    theirs = SimpleImputer(strategy="median").fit(X)
+    np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
+    np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))

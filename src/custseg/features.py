@@ -125,6 +125,15 @@ def log1p_columns(X, mask):
     return X
 
 
+def column_median(values: np.ndarray) -> float:
+    """The imputer's fill value: the median of a column's present values.
+
+    The same number as ``SimpleImputer(strategy="median")``, which sorts a masked copy of the whole
+    matrix with int64 indices (1.3 GB more at 10M x 6); this works one column at a time.
+    """
+    return float(np.median(values)) if len(values) else np.nan
+
+
 def expm1_columns(X, mask):
     X = np.array(X, dtype=float, copy=True)
     X[:, mask] = np.expm1(X[:, mask])
@@ -134,7 +143,7 @@ def expm1_columns(X, mask):
 def build_preprocessor(plan: FeaturePlan) -> ColumnTransformer:
     """Impute (median / most frequent), log-transform, scale and one-hot encode, per the plan."""
     mask = [c in plan.log for c in plan.numeric]
-    steps = [("impute", SimpleImputer(strategy="median"))]
+    steps = [("impute", SimpleImputer(strategy=column_median))]
     if any(mask):
         steps.append(
             (

@@ -58,6 +58,7 @@ N_BINS = 10  # drift reference: deciles of each numeric feature
 TRUSTED_TYPES = [
     "custseg.model.Segmenter",
     "custseg.features.log1p_columns",
+    "custseg.features.column_median",
     "custseg.features.expm1_columns",
     "sklearn.compose._column_transformer.ColumnTransformer",
     "sklearn.pipeline.Pipeline",
