@@ -103,9 +103,6 @@ TRUSTED_LOADERS = frozenset(
         "NdArrayNode",
     }
 )
-_FUNCTION_TYPES = {"custseg.features.log1p_columns", "custseg.features.expm1_columns"}
-
-
 # ---------------------------------------------------------------- saving
 
 
@@ -127,13 +124,19 @@ def bin_index(values: np.ndarray, edges: list[float]) -> np.ndarray:
     return np.searchsorted(np.asarray(edges, dtype=float), values, side="left")
 
 
-def numeric_reference(values: pd.Series) -> dict:
-    """Decile bin edges of a training feature and the share of training rows in each bin."""
+DECILES = [i / N_BINS for i in range(N_BINS + 1)]
+
+
+def numeric_reference(values: pd.Series, deciles: list[float] | None = None) -> dict:
+    """Decile bin edges of a training feature and the share of training rows in each bin.
+
+    ``deciles`` (the 11 of ``DECILES``), when already computed, saves sorting the column again.
+    """
     finite = values.dropna().to_numpy(dtype=float)
     n = len(values)
     if len(finite) == 0:
         return {"edges": [], "shares": [1.0], "missing": 1.0}
-    inner = np.quantile(finite, [i / N_BINS for i in range(1, N_BINS)])
+    inner = np.quantile(finite, DECILES[1:-1]) if deciles is None else deciles[1:-1]
     edges = sorted({float(e) for e in inner})
     counts = np.bincount(bin_index(finite, edges), minlength=len(edges) + 1)
     return {
@@ -143,10 +146,10 @@ def numeric_reference(values: pd.Series) -> dict:
     }
 
 
-def _probes(seg: Segmentation, values: pd.DataFrame) -> pd.DataFrame:
+def _probes(seg: Segmentation, deciles: pd.DataFrame) -> pd.DataFrame:
     """Synthetic probe rows: each decile of every numeric feature, then each segment centre."""
     numeric = list(seg.plan.numeric)
-    rows = values[numeric].quantile([i / 10 for i in range(11)]).reset_index(drop=True)
+    rows = deciles[numeric].reset_index(drop=True)
     rows = pd.concat([rows, seg.centers[numeric].reset_index(drop=True)], ignore_index=True)
     for col in seg.plan.categorical:
         used = seg.table.frame.loc[seg.used, col].dropna().astype(str)
@@ -158,8 +161,12 @@ def model_state(seg: Segmentation) -> dict:
     """Everything scoring needs, as plain containers plus the fitted estimators."""
     from .segmentation import versions
 
-    values = seg.values().loc[seg.used]
-    probes = _probes(seg, values)
+    values = seg.values()
+    if not seg.used.all():
+        values = values.loc[seg.used]
+    # One sort per column serves the probes, the stored deciles and the drift bins.
+    deciles = values.quantile(DECILES)
+    probes = _probes(seg, deciles)
     probe_distances = seg.model.transform(
         seg.preprocessor.transform(feature_frame(probes, seg.plan))
     )
@@ -183,12 +190,11 @@ def model_state(seg: Segmentation) -> dict:
         "training": {
             "shares": {str(p.id): p.share for p in seg.profiles},
             # Deciles of each numeric feature (kept for format 1 readers and the API).
-            "quantiles": {
-                c: values[c].quantile([i / 10 for i in range(11)]).tolist()
-                for c in seg.plan.numeric
-            },
+            "quantiles": {c: deciles[c].tolist() for c in seg.plan.numeric},
             # The reference for drift checks: bins and shares as the training rows fill them.
-            "bins": {c: numeric_reference(values[c]) for c in seg.plan.numeric},
+            "bins": {
+                c: numeric_reference(values[c], deciles[c].tolist()) for c in seg.plan.numeric
+            },
             "categories": categories,
         },
         "selfcheck": {

@@ -133,6 +133,21 @@ def _n_bins(n: int) -> int:
     return int(min(40, max(8, math.sqrt(max(n, 1)))))
 
 
+def segment_histograms(
+    v: np.ndarray, labels: np.ndarray, edges: np.ndarray, k: int
+) -> np.ndarray:
+    """Counts per segment (rows) and bin (columns), as ``np.histogram`` bins them, in one pass.
+
+    Bins are ``[e_i, e_i+1)``, the last one closed; values outside the edges are not counted.
+    """
+    n_bins = len(edges) - 1
+    bins = np.searchsorted(edges, v, side="right") - 1
+    bins[v == edges[-1]] = n_bins - 1
+    inside = (bins >= 0) & (bins < n_bins)
+    flat = labels[inside] * n_bins + bins[inside]
+    return np.bincount(flat, minlength=k * n_bins).reshape(k, n_bins)
+
+
 def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str]) -> Chart | None:
     """A histogram per numeric feature, stacked by segment (binned here, so size stays small)."""
     features = list(seg.plan.numeric)
@@ -149,6 +164,7 @@ def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str
     )
     used = seg.used
     labels = seg.labels[used]
+    traces, rows, cols = [], [], []
     for i, feature in enumerate(features):
         v = values[feature].to_numpy(dtype=float)[used]
         ok = np.isfinite(v)
@@ -156,23 +172,25 @@ def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str
             continue
         edges = np.histogram_bin_edges(v[ok], bins=_n_bins(int(ok.sum())))
         mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        counts = segment_histograms(v[ok], labels[ok], edges, seg.k)
         hover = f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
         for p in seg.profiles:
-            counts, _ = np.histogram(v[ok & (labels == p.id)], edges)
-            fig.add_trace(
+            traces.append(
                 go.Bar(
                     x=mids,
-                    y=counts,
+                    y=counts[p.id],
                     width=widths,
                     name=esc(p.name),
                     legendgroup=str(p.id),
                     showlegend=i == 0,
                     marker={"color": colors[p.id], "line": {"width": 0}},
                     hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
-                ),
-                row=i // n_cols + 1,
-                col=i % n_cols + 1,
+                )
             )
+            rows.append(i // n_cols + 1)
+            cols.append(i % n_cols + 1)
+    if traces:
+        fig.add_traces(traces, rows=rows, cols=cols)  # one call: plotly re-validates per call
     height = 250 * n_rows + 90
     _style(fig, height, barmode="stack", bargap=0)
     fig.update_layout(margin={"t": 50})
