@@ -28,8 +28,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -39,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write
 from .exceptions import ModelFileError
 from .features import FeaturePlan, feature_frame
 
@@ -235,22 +234,11 @@ def write_state(state: dict, path: str | Path) -> Path:
     """Write a state dict as a skops archive with its checksum, atomically."""
     import skops.io as sio
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # like any other output (mkstemp makes it private, 0o600)
-    try:
-        sio.dump(state, tmp)
-        with zipfile.ZipFile(tmp, "a") as zf:
-            zf.comment = _DIGEST_PREFIX + _digest(zf).encode()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    sio.dump(state, buffer)
+    with zipfile.ZipFile(buffer, "a") as zf:
+        zf.comment = _DIGEST_PREFIX + _digest(zf).encode()
+    return atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
 
 
 def save_model(seg: Segmentation, path: str | Path) -> Path:

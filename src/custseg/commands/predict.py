@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -115,15 +114,13 @@ def predict(
 
 def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
     """Write both files to temporary names in their folders, then move them into place."""
+    from ..atomic import temp_sibling
     from ..export import write_csv
 
     staged = []
     try:
         for target in (output, drift_path):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            os.close(fd)
-            staged.append(Path(tmp))
+            staged.append(temp_sibling(target))
         write_csv(result.assignments, staged[0], raw=raw_csv)
         staged[1].write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
         os.replace(staged[0], output)

@@ -1,12 +1,8 @@
-"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, atomic writes."""
+"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -97,22 +93,3 @@ def model_space_rows(seg: Segmentation, positions: np.ndarray) -> np.ndarray:
     X = feature_frame(seg.table.frame.iloc[positions], seg.plan)
     with np.errstate(all="ignore"):
         return np.asarray(seg.preprocessor.transform(X), dtype=float)
-
-
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write through a temporary file in the same folder, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    # os.open with 0o666 honours the umask (mkstemp would leave the file private, 0o600)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

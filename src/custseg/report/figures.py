@@ -133,9 +133,7 @@ def _n_bins(n: int) -> int:
     return int(min(40, max(8, math.sqrt(max(n, 1)))))
 
 
-def segment_histograms(
-    v: np.ndarray, labels: np.ndarray, edges: np.ndarray, k: int
-) -> np.ndarray:
+def segment_histograms(v: np.ndarray, labels: np.ndarray, edges: np.ndarray, k: int) -> np.ndarray:
     """Counts per segment (rows) and bin (columns), as ``np.histogram`` bins them, in one pass.
 
     Bins are ``[e_i, e_i+1)``, the last one closed; values outside the edges are not counted.

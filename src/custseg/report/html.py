@@ -11,7 +11,8 @@ import numpy as np
 import plotly.io as pio
 from markupsafe import Markup
 
-from ._common import atomic_write, check_max_points, segment_colors
+from ..atomic import atomic_write
+from ._common import check_max_points, segment_colors
 from .figures import CATEGORY_COLORS, Chart, build_charts
 
 if TYPE_CHECKING:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ._common import (
     INDEX_OCTAVES,
-    atomic_write,
     check_max_points,
     index_colour,
     pick_axes,
