@@ -185,6 +185,34 @@ def test_feature_presets_and_custom_features(calls):
     assert shown(at).plan.scale == "minmax"
 
 
+def test_log_and_one_hot_options_reach_the_segmentation_and_survive_a_k_change():
+    from custseg import segment
+
+    frame = sample_customers(300, seed=4)
+    frame["Total Spend"] = np.random.default_rng(4).lognormal(5, 1.2, len(frame)).round(2)
+    at = start()
+    upload(at, "shop.csv", table_bytes(frame, "csv"))
+    no_failure(at)
+    assert not shown(at).plan.log and not shown(at).plan.categorical
+
+    widget(at.checkbox, "Log-transform skewed columns").check().run()
+    widget(at.multiselect, "Also segment on categories (one-hot)").set_value(["Gender"]).run()
+    no_failure(at)
+    seg = shown(at)
+    same = segment(frame, log="auto", one_hot=["Gender"])
+    assert "Total Spend" in seg.plan.log
+    assert seg.plan == same.plan
+    assert seg.k == same.k and np.array_equal(seg.labels, same.labels)
+    assert seg.model.n_features_in_ == len(seg.plan.numeric) + frame["Gender"].nunique()
+
+    at.radio(key="k_mode").set_value("Choose").run()
+    at.slider[0].set_value(3 if seg.k != 3 else 4).run()
+    no_failure(at)
+    other = shown(at)
+    assert other.k != seg.k
+    assert other.plan == seg.plan  # the options are kept when only k changes
+
+
 def test_role_correction_changes_the_features():
     at = start()
     widget(at.selectbox, "Age").set_value("categorical").run()

@@ -47,6 +47,8 @@ class Settings:
     features: tuple[str, ...]
     scale: str = "standard"
     missing: str = "impute"
+    log: bool = False  # log-transform the skewed money-like features ("auto")
+    one_hot: tuple[str, ...] = ()  # categorical columns added as 0/1 features
 
 
 class LRU:
@@ -221,6 +223,8 @@ def search(key: tuple, table: Table, settings: Settings, progress: Progress | No
             table,
             features=list(settings.features),
             scale=settings.scale,
+            log="auto" if settings.log else None,
+            one_hot=list(settings.one_hot),
             missing=settings.missing,
             progress=progress,
         )
@@ -238,6 +242,8 @@ def at_k(key: tuple, base: Segmentation, k: int) -> Segmentation:
             base.table,
             features=list(base.plan.numeric),
             scale=base.plan.scale,
+            log=list(base.plan.log),
+            one_hot=list(base.plan.categorical),
             missing=base.missing_policy,
             k=k,
             k_choice=base.k_choice,

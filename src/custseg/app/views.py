@@ -43,7 +43,7 @@ PROGRESS_TEXT = {
     "fit segments": "Fitting the segments on every customer",
 }
 # Settings that keep their value while their widgets are hidden (e.g. after a bad upload).
-KEPT = ("scale", "missing", "k_mode")
+KEPT = ("scale", "log", "missing", "k_mode")
 CUSTOM = "Custom"
 CARDS_PER_ROW = 3
 ACTION_LABELS = {"promotions": "Promotions", "campaigns": "Campaigns", "resources": "Resources"}
@@ -141,7 +141,7 @@ def role_editor(loaded: state.Loaded) -> Table:
 
 
 def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | None:
-    """Feature set (with the 2D/3D presets), scaling and missing-value policy."""
+    """Feature set (with the 2D/3D presets), scaling, log and one-hot options, missing values."""
     named = state.presets(table)
     numeric = state.numeric_columns(table)
     choice = st.selectbox("Feature set", [*named, CUSTOM], key=f"preset|{loaded.key}")
@@ -154,11 +154,25 @@ def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | Non
         features = named[choice]
         st.caption(md(", ".join(features)))
     scale = st.selectbox("Scaling", list(SCALES), format_func=SCALES.get, key="scale")
+    log = st.checkbox(
+        "Log-transform skewed columns",
+        key="log",
+        help="Money-like columns with a long right tail (e.g. spend) are compared on a log scale.",
+    )
+    one_hot: list[str] = []
+    categories = table.columns_with("gender", "categorical")
+    if categories:
+        one_hot = st.multiselect(
+            "Also segment on categories (one-hot)",
+            categories,
+            key=f"one_hot|{loaded.key}",
+            help="Each category becomes a 0/1 feature, e.g. Gender.",
+        )
     missing = st.selectbox("Missing values", list(MISSING), format_func=MISSING.get, key="missing")
     if not features:
         st.warning("Choose at least one feature.")
         return None
-    return state.Settings(tuple(features), scale, missing)
+    return state.Settings(tuple(features), scale, missing, log, tuple(one_hot))
 
 
 def k_control(key: tuple, base: Segmentation) -> tuple[int, bool]:
