@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import date
 
 import numpy as np
@@ -13,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from custseg import ConfigError, DataError, SourceError
+from custseg import ConfigError, DataError, SourceError, sample_customers, segment
 from custseg.cli import app
 from custseg.profile import describe, load_rules
 from custseg.rfm import (
@@ -139,6 +141,29 @@ def test_cdnow_segmentation_has_sensible_rfm_names(cdnow_path):
     crosstab = summary["rfm"]["crosstab"][seg.names[best]]
     assert max(crosstab, key=crosstab.get) == "Champions"
     json.dumps(summary)
+
+
+def test_report_shows_the_segments_against_the_classic_grid(cdnow_path):
+    seg = segment_rfm(cdnow_path, k=3, k_range=[3], n_init=1)
+    page = seg.report()
+    assert '<a href="#rfm">RFM</a>' in page
+    start = page.index('<section id="rfm">')
+    section = page[start : page.index("</section>", start)]
+    assert "23,570 customers" in section and "2,500,315.63" in section
+    crosstab = seg.comparison()
+    rows = re.findall(
+        r"<tr><td class=\"name\"><i class=\"swatch\"[^>]*></i>(.*?)</td>(.*?)</tr>", section, re.S
+    )
+    assert [html.unescape(name) for name, _ in rows] == [p.name for p in seg.profiles]
+    header = re.findall(r'<th class="num">(.*?)</th>', section)[3:]  # after R, F, M
+    for profile, (_, cells) in zip(seg.profiles, rows, strict=True):
+        numbers = [int(n.replace(",", "")) for n in re.findall(r">([\d,]+)</td>", cells)]
+        assert sum(numbers) == profile.size
+        counts = crosstab.loc[profile.name]
+        assert numbers == [int(counts.get(html.unescape(c), 0)) for c in header]
+        top = re.search(r'class="num top"[^>]*>([\d,]+)<', cells).group(1)
+        assert int(top.replace(",", "")) == counts.max()
+    assert '<section id="rfm">' not in segment(sample_customers(200)).report()
 
 
 # ---------------------------------------------------------------- known answer

@@ -187,8 +187,41 @@ def _context(seg: Segmentation, *, title: str | None, max_points: int) -> dict:
         "points_total": charts.points_total,
         "max_points": max_points,
         "cards": [_card(seg, p, colors[p.id], gender_colors) for p in seg.profiles],
+        "rfm": _rfm(summary, colors) if "rfm" in summary else None,
         "plotly_js": _plotly_js(),
     }
+
+
+def _rfm(summary: dict, colors: dict[int, str]) -> dict:
+    """The RFM section: the transactions read, mean R/F/M scores and the K-Means x classic grid."""
+    rfm = summary["rfm"]
+    crosstab = rfm["crosstab"]
+    totals: dict[str, int] = {}
+    for row in crosstab.values():
+        for classic, n in row.items():
+            totals[classic] = totals.get(classic, 0) + n
+    classics = sorted(totals, key=lambda c: -totals[c])
+    rows = []
+    for means in rfm["score_means"]:
+        counts = crosstab.get(means["name"], {})
+        size = sum(counts.values())
+        top = max(counts, key=counts.get) if counts else None
+        rows.append(
+            {
+                "name": means["name"],
+                "color": colors.get(means["segment"], "#999"),
+                "scores": [means["R"], means["F"], means["M"]],
+                "cells": [
+                    {
+                        "n": counts.get(c, 0),
+                        "share": counts.get(c, 0) / size if size else 0.0,
+                        "top": c == top,
+                    }
+                    for c in classics
+                ],  # fmt: skip
+            }
+        )
+    return {"facts": rfm, "classics": classics, "rows": rows}
 
 
 def _card(seg: Segmentation, profile, color: str, gender_colors: dict[str, str]) -> dict:
