@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +14,8 @@ from plotly.offline import get_plotlyjs
 import custseg
 from custseg.exceptions import ConfigError
 from custseg.report import render_html, write_png
+from tests.conftest import shared_file
 
-SHARED = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 HOSTILE = "<script>alert(1)</script>"
 EXTERNAL = re.compile(
     r"""<(?:script|link|img|iframe|source|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*"""
@@ -29,15 +27,6 @@ FIGURE = re.compile(
 )
 SECTIONS = ("Data overview", "Choosing k", "Segments", "Segment cards")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def shared_file(name: str) -> Path:
-    path = SHARED / name
-    if not path.exists():
-        if os.environ.get("CUSTSEG_REQUIRE_SHARED") == "1":
-            pytest.fail(f"{path} is missing and CUSTSEG_REQUIRE_SHARED=1")
-        pytest.skip(f"shared data {path} not present")
-    return path
 
 
 # ---------------------------------------------------------------- fixtures

@@ -541,6 +541,56 @@ def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
     )
 
 
+def _segment_points(
+    fig: go.Figure,
+    seg: Segmentation,
+    points: np.ndarray,
+    labels: np.ndarray,
+    centres: np.ndarray,
+    colors: dict[int, str],
+    *,
+    hover: str,
+    size: float,
+    centre_size: float,
+    opacity: float = 0.7,
+) -> None:
+    """One marker trace per segment, then a diamond at each segment centre (2D or 3D).
+
+    ``points`` and ``centres`` (row = segment id) have 2 or 3 columns, drawn on x, y (and z).
+    """
+    trace = go.Scatter3d if points.shape[1] == 3 else go.Scatter
+    axes = "xyz"[: points.shape[1]]
+    customers = [
+        trace(
+            **{a: _f32(points[labels == p.id, j]) for j, a in enumerate(axes)},
+            mode="markers",
+            name=esc(p.name),
+            legendgroup=str(p.id),
+            marker={"color": colors[p.id], "size": size, "opacity": opacity},
+            hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
+        )
+        for p in seg.profiles
+    ]
+    diamonds = [
+        trace(
+            **{a: [float(centres[p.id, j])] for j, a in enumerate(axes)},
+            mode="markers",
+            name=esc(p.name),
+            legendgroup=str(p.id),
+            showlegend=False,
+            marker={
+                "color": colors[p.id],
+                "symbol": "diamond",
+                "size": centre_size,
+                "line": {"color": INK, "width": 2},
+            },
+            hovertemplate=f"centre of {esc_hover(p.name)}<br>" + hover + "<extra></extra>",
+        )
+        for p in seg.profiles
+    ]
+    fig.add_traces(customers + diamonds)
+
+
 def scatter_2d(
     seg: Segmentation,
     values: pd.DataFrame,
@@ -554,42 +604,12 @@ def scatter_2d(
         return None
     x_name, y_name = axes
     data = values.iloc[positions][axes].to_numpy(dtype=float)
-    labels = seg.labels[positions]
-    centers = seg.centers
-    size = 7 if len(positions) <= 1000 else 4
     hover = f"{esc_hover(x_name)} %{{x:,.4g}}<br>{esc_hover(y_name)} %{{y:,.4g}}"
     fig = go.Figure()
-    for p in seg.profiles:
-        rows = labels == p.id
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(data[rows, 0]),
-                y=_f32(data[rows, 1]),
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                marker={"color": colors[p.id], "size": size, "opacity": 0.7},
-                hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
-            )
-        )
-    for p in seg.profiles:
-        fig.add_trace(
-            go.Scatter(
-                x=[centers.loc[p.id, x_name]],
-                y=[centers.loc[p.id, y_name]],
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                showlegend=False,
-                marker={
-                    "color": colors[p.id],
-                    "symbol": "diamond",
-                    "size": 16,
-                    "line": {"color": INK, "width": 2},
-                },
-                hovertemplate=f"centre of {esc_hover(p.name)}<br>" + hover + "<extra></extra>",
-            )
-        )
+    _segment_points(
+        fig, seg, data, seg.labels[positions], seg.centers[axes].to_numpy(dtype=float), colors,
+        hover=hover, size=7 if len(positions) <= 1000 else 4, centre_size=16,
+    )  # fmt: skip
     _centre_legend(fig)
     _style(fig, 520)
     fig.update_layout(
@@ -617,48 +637,12 @@ def scatter_3d(
     if not axes:
         return None
     data = values.iloc[positions][axes].to_numpy(dtype=float)
-    labels = seg.labels[positions]
-    centers = seg.centers
-    fig = go.Figure()
     hover = "<br>".join(f"{esc_hover(a)} %{{{c}:,.4g}}" for a, c in zip(axes, "xyz", strict=True))
-    for p in seg.profiles:
-        rows = labels == p.id
-        fig.add_trace(
-            go.Scatter3d(
-                x=_f32(data[rows, 0]),
-                y=_f32(data[rows, 1]),
-                z=_f32(data[rows, 2]),
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                marker={
-                    "color": colors[p.id],
-                    "size": 2.5 if len(positions) > 1000 else 3.5,
-                    "opacity": 0.8,
-                },
-                hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
-            )
-        )
-    for p in seg.profiles:
-        c = [centers.loc[p.id, a] for a in axes]
-        fig.add_trace(
-            go.Scatter3d(
-                x=[c[0]],
-                y=[c[1]],
-                z=[c[2]],
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                showlegend=False,
-                marker={
-                    "color": colors[p.id],
-                    "symbol": "diamond",
-                    "size": 9,
-                    "line": {"color": INK, "width": 2},
-                },
-                hovertemplate=f"centre of {esc_hover(p.name)}<br>" + hover + "<extra></extra>",
-            )
-        )
+    fig = go.Figure()
+    _segment_points(
+        fig, seg, data, seg.labels[positions], seg.centers[axes].to_numpy(dtype=float), colors,
+        hover=hover, size=2.5 if len(positions) > 1000 else 3.5, centre_size=9, opacity=0.8,
+    )  # fmt: skip
     _style(fig, 600)
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
@@ -694,40 +678,12 @@ def pca_view(
     P = pca.transform(Z)
     C = pca.transform(np.asarray(seg.model.cluster_centers_, dtype=float))
     var = pca.explained_variance_ratio_
-    labels = seg.labels[positions]
-    size = 7 if len(positions) <= 1000 else 4
     fig = go.Figure()
-    for p in seg.profiles:
-        rows = labels == p.id
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(P[rows, 0]),
-                y=_f32(P[rows, 1]),
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                marker={"color": colors[p.id], "size": size, "opacity": 0.7},
-                hovertemplate=f"PC1 %{{x:.2f}}<br>PC2 %{{y:.2f}}<extra>{esc_hover(p.name)}</extra>",
-            )
-        )
-    for p in seg.profiles:
-        fig.add_trace(
-            go.Scatter(
-                x=[C[p.id, 0]],
-                y=[C[p.id, 1]],
-                mode="markers",
-                name=esc(p.name),
-                legendgroup=str(p.id),
-                showlegend=False,
-                marker={
-                    "color": colors[p.id],
-                    "symbol": "diamond",
-                    "size": 16,
-                    "line": {"color": INK, "width": 2},
-                },
-                hovertemplate=f"centre of {esc_hover(p.name)}<extra></extra>",
-            )
-        )
+    _segment_points(
+        fig, seg, P, seg.labels[positions], C, colors,
+        hover="PC1 %{x:.2f}<br>PC2 %{y:.2f}", size=7 if len(positions) <= 1000 else 4,
+        centre_size=16,
+    )  # fmt: skip
     _centre_legend(fig)
     _style(fig, 520)
     fig.update_layout(
