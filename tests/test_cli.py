@@ -117,6 +117,19 @@ def test_explore(mall_path):
         assert word in result.output
 
 
+def test_explore_html_overview(mall_path, tmp_path):
+    page = tmp_path / "overview.html"
+    result = invoke("explore", mall_path, "--html", page)
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    assert "Customer table overview" in text and "Spending Score (1-100)" in text
+    before = page.stat().st_mtime_ns
+    result = invoke("explore", mall_path, "--html", page)  # no overwrite without --force
+    assert result.exit_code == 2 and "--force" in result.output
+    assert page.stat().st_mtime_ns == before
+    assert invoke("explore", mall_path, "--html", page, "--force").exit_code == 0
+
+
 def test_choose_k(mall_path):
     result = invoke("choose-k", mall_path, "-f", "income,spending", "-q")
     assert result.exit_code == 0, result.output

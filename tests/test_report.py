@@ -300,3 +300,47 @@ def test_write_png_leaves_pyplot_backend_alone(sample_seg, tmp_path):
     before = matplotlib.get_backend()
     write_png(sample_seg, tmp_path)
     assert matplotlib.get_backend() == before
+
+
+# ---------------------------------------------------------------- explore --html
+
+
+def test_overview_page_describes_the_table_before_segmenting(tmp_path):
+    from custseg.io import load
+    from custseg.report.overview import render_overview
+
+    frame = custseg.sample_customers(8000, seed=5)
+    frame[HOSTILE] = np.arange(len(frame)) % 7 * 1.5  # a numeric column with a hostile name
+    frame.loc[:9, "Age"] = np.nan
+    table = load(frame)
+    page = render_overview(table, tmp_path / "overview.html", max_points=1000)
+    assert (tmp_path / "overview.html").read_text(encoding="utf-8") == page
+    assert not EXTERNAL.search(page) and page.count(get_plotlyjs()) == 1
+    assert HOSTILE not in page and str(escape(HOSTILE)) in page
+    assert "8,000" in page and "10 (0.1%)" in page  # rows; Age's missing values
+    figs = {chart_id.rsplit("-", 1)[1]: fig for chart_id, fig in figures(page).items()}
+    assert set(figs) == {"histograms", "correlation", "pairs"}
+    numeric = table.columns_with("age", "income", "spending", "numeric")
+    bars = figs["histograms"]["data"]
+    assert len(bars) == len(numeric)
+    present = frame[numeric].notna().sum()
+    assert sorted(_total(b["y"]) for b in bars) == sorted(present.tolist())
+    dimensions = figs["pairs"]["data"][0]["dimensions"]
+    assert [d["label"] for d in dimensions] == [str(escape(c)) for c in numeric]
+    assert all(_length(d["values"]) == 1000 for d in dimensions)
+    assert "random sample of 1,000 of 8,000 customers" in page
+
+
+def _array(y) -> np.ndarray:
+    """A Plotly array: a list, or a base64-packed typed array."""
+    if isinstance(y, dict):
+        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    return np.asarray(y)
+
+
+def _total(y) -> int:
+    return int(_array(y).sum())
+
+
+def _length(y) -> int:
+    return len(_array(y))

@@ -357,13 +357,21 @@ def explore(
     sheet: SheetOpt = None,
     db_table: TableOpt = None,
     query: QueryOpt = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an interactive overview page (HTML) here."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --html.")] = False,
 ) -> None:
     """Describe a customer table: columns, recognised roles, missing values, statistics."""
+    from .export import check_free
     from .io import numeric_view
 
     with errors():
         if data is None and db_table is None and query is None:
             raise ConfigError("Name the customer table to describe (a file or a database URL)")
+        if html is not None:
+            check_free([html], force, elsewhere="another --html path")
         table = _load(data, id_column, sheet, db_table, query)
         frame = table.frame
         out.print(f"[bold]{table.source}[/]: {len(frame)} rows, {frame.shape[1]} columns")
@@ -383,6 +391,11 @@ def explore(
             )
             rt.add_row(str(col), role, str(int(series.isna().sum())), str(series.nunique()), *stats)
         out.print(rt)
+        if html is not None:
+            from .report.overview import render_overview
+
+            render_overview(table, html)
+            out.print(f"  wrote [cyan]{html}[/]  (overview)", highlight=False)
 
 
 @app.command("choose-k")

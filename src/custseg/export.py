@@ -91,12 +91,12 @@ def staging(out_dir: Path):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_free(paths: list[Path], force: bool) -> None:
+def check_free(paths: list[Path], force: bool, elsewhere: str = "another --out folder") -> None:
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise OutputExistsError(
             f"Output already exists: {', '.join(existing)}; pass --force to overwrite or "
-            "choose another --out folder"
+            f"choose {elsewhere}"
         )
 
 

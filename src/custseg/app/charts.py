@@ -65,5 +65,5 @@ def data_charts(seg: Segmentation) -> list[Chart]:
     return _present(
         figures.distributions(seg, values, segment_colors(seg)),
         figures.gender_mix(seg),
-        figures.correlation(seg, values),
+        figures.correlation(values.loc[seg.used, list(seg.plan.numeric)]),
     )

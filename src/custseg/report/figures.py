@@ -88,7 +88,7 @@ def build_charts(seg: Segmentation, *, max_points: int = 5000) -> Charts:
     charts.overview = _drop_none(
         distributions(seg, values, colors),
         gender_mix(seg),
-        correlation(seg, values),
+        correlation(values.loc[seg.used, list(seg.plan.numeric)]),
         scatter_matrix(seg, values, positions, colors, note),
     )
     silhouette = silhouette_plot(seg, colors)
@@ -204,6 +204,80 @@ def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str
     )
 
 
+def feature_histograms(values: pd.DataFrame) -> Chart | None:
+    """A histogram per numeric column, before segmenting (binned here, so size stays small)."""
+    features = list(values.columns)
+    if not features:
+        return None
+    n_cols = min(3, len(features))
+    n_rows = math.ceil(len(features) / n_cols)
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_cols,
+        subplot_titles=[esc(f) for f in features],
+        horizontal_spacing=0.07,
+        vertical_spacing=min(0.12, 0.6 / n_rows) if n_rows > 1 else 0.1,
+    )
+    for i, feature in enumerate(features):
+        v = values[feature].to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        if not len(v):
+            continue
+        counts, edges = np.histogram(v, bins=_n_bins(len(v)))
+        fig.add_trace(
+            go.Bar(
+                x=(edges[:-1] + edges[1:]) / 2,
+                y=counts,
+                width=np.diff(edges),
+                marker={"color": ACCENT, "line": {"width": 0}},
+                showlegend=False,
+                hovertemplate=f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
+                "<extra></extra>",
+            ),
+            row=i // n_cols + 1,
+            col=i % n_cols + 1,
+        )
+    height = 250 * n_rows + 90
+    _style(fig, height, bargap=0.02)
+    fig.update_layout(margin={"t": 50})
+    fig.update_annotations(font_size=12)
+    return Chart(
+        "histograms",
+        "Distribution of each numeric column",
+        fig,
+        "Look for long tails (a log transform may help) and for columns with a few values only.",
+        height=height,
+        wide=True,
+    )
+
+
+def pairs(values: pd.DataFrame, note: str) -> Chart | None:
+    """Every pair of numeric columns (up to eight), before segmenting: look for groups."""
+    features = list(values.columns)[:SPLOM_MAX_FEATURES]
+    if len(features) < 2:
+        return None
+    fig = go.Figure(
+        go.Splom(
+            dimensions=[{"label": esc(f), "values": _f32(values[f])} for f in features],
+            marker={"color": ACCENT, "size": 3, "opacity": 0.5},
+            diagonal={"visible": False},
+            showupperhalf=False,
+            showlegend=False,
+        )
+    )
+    height = int(min(900, max(460, 150 * len(features) + 80)))
+    _style(fig, height, dragmode="select")
+    return Chart(
+        "pairs",
+        f"Pairs of numeric columns ({note})",
+        fig,
+        "Each panel plots one pair of columns; clouds that fall apart into groups are what "
+        "segmentation will find.",
+        height=height,
+        wide=True,
+    )
+
+
 def gender_mix(seg: Segmentation) -> Chart | None:
     """Gender shares overall and per segment, when the table has a gender column."""
     columns = seg.table.columns_with("gender")
@@ -255,12 +329,12 @@ def gender_mix(seg: Segmentation) -> Chart | None:
     )
 
 
-def correlation(seg: Segmentation, values: pd.DataFrame) -> Chart | None:
-    """Pearson correlation between the numeric features."""
-    features = list(seg.plan.numeric)
+def correlation(values: pd.DataFrame) -> Chart | None:
+    """Pearson correlation between the columns of ``values`` (numeric features)."""
+    features = list(values.columns)
     if len(features) < 2:
         return None
-    corr = values.loc[seg.used, features].corr().to_numpy()
+    corr = values.corr().to_numpy()
     labels = [esc(f) for f in features]
     fig = go.Figure(
         go.Heatmap(

@@ -188,6 +188,7 @@ def _context(seg: Segmentation, *, title: str | None, max_points: int) -> dict:
         "max_points": max_points,
         "cards": [_card(seg, p, colors[p.id], gender_colors) for p in seg.profiles],
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
+        "version": summary["versions"]["custseg"],
         "plotly_js": _plotly_js(),
     }
 
