@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -146,11 +147,10 @@ def segment_histograms(v: np.ndarray, labels: np.ndarray, edges: np.ndarray, k: 
     return np.bincount(flat, minlength=k * n_bins).reshape(k, n_bins)
 
 
-def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str]) -> Chart | None:
-    """A histogram per numeric feature, stacked by segment (binned here, so size stays small)."""
-    features = list(seg.plan.numeric)
-    if not features:
-        return None
+def _histogram_grid(
+    features: list[str], bars: Callable[[int, str], list[go.Bar]], **layout
+) -> tuple[go.Figure, int]:
+    """One histogram panel per feature, three to a row; ``bars(i, feature)`` draws panel i."""
     n_cols = min(3, len(features))
     n_rows = math.ceil(len(features) / n_cols)
     fig = make_subplots(
@@ -160,39 +160,53 @@ def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str
         horizontal_spacing=0.07,
         vertical_spacing=min(0.12, 0.6 / n_rows) if n_rows > 1 else 0.1,
     )
-    used = seg.used
-    labels = seg.labels[used]
     traces, rows, cols = [], [], []
     for i, feature in enumerate(features):
-        v = values[feature].to_numpy(dtype=float)[used]
-        ok = np.isfinite(v)
-        if not ok.any():
-            continue
-        edges = np.histogram_bin_edges(v[ok], bins=_n_bins(int(ok.sum())))
-        mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
-        counts = segment_histograms(v[ok], labels[ok], edges, seg.k)
-        hover = f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
-        for p in seg.profiles:
-            traces.append(
-                go.Bar(
-                    x=mids,
-                    y=counts[p.id],
-                    width=widths,
-                    name=esc(p.name),
-                    legendgroup=str(p.id),
-                    showlegend=i == 0,
-                    marker={"color": colors[p.id], "line": {"width": 0}},
-                    hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
-                )
-            )
+        for trace in bars(i, feature):
+            traces.append(trace)
             rows.append(i // n_cols + 1)
             cols.append(i % n_cols + 1)
     if traces:
         fig.add_traces(traces, rows=rows, cols=cols)  # one call: plotly re-validates per call
     height = 250 * n_rows + 90
-    _style(fig, height, barmode="stack", bargap=0)
+    _style(fig, height, **layout)
     fig.update_layout(margin={"t": 50})
     fig.update_annotations(font_size=12)
+    return fig, height
+
+
+def distributions(seg: Segmentation, values: pd.DataFrame, colors: dict[int, str]) -> Chart | None:
+    """A histogram per numeric feature, stacked by segment (binned here, so size stays small)."""
+    features = list(seg.plan.numeric)
+    if not features:
+        return None
+    used = seg.used
+    labels = seg.labels[used]
+
+    def by_segment(i: int, feature: str) -> list[go.Bar]:
+        v = values[feature].to_numpy(dtype=float)[used]
+        ok = np.isfinite(v)
+        if not ok.any():
+            return []
+        edges = np.histogram_bin_edges(v[ok], bins=_n_bins(int(ok.sum())))
+        mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        counts = segment_histograms(v[ok], labels[ok], edges, seg.k)
+        hover = f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
+        return [
+            go.Bar(
+                x=mids,
+                y=counts[p.id],
+                width=widths,
+                name=esc(p.name),
+                legendgroup=str(p.id),
+                showlegend=i == 0,
+                marker={"color": colors[p.id], "line": {"width": 0}},
+                hovertemplate=hover + f"<extra>{esc_hover(p.name)}</extra>",
+            )
+            for p in seg.profiles
+        ]
+
+    fig, height = _histogram_grid(features, by_segment, barmode="stack", bargap=0)
     return Chart(
         "distributions",
         "Distribution of each feature, by segment",
@@ -209,38 +223,26 @@ def feature_histograms(values: pd.DataFrame) -> Chart | None:
     features = list(values.columns)
     if not features:
         return None
-    n_cols = min(3, len(features))
-    n_rows = math.ceil(len(features) / n_cols)
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_cols,
-        subplot_titles=[esc(f) for f in features],
-        horizontal_spacing=0.07,
-        vertical_spacing=min(0.12, 0.6 / n_rows) if n_rows > 1 else 0.1,
-    )
-    for i, feature in enumerate(features):
+
+    def plain(_i: int, feature: str) -> list[go.Bar]:
         v = values[feature].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
         if not len(v):
-            continue
+            return []
         counts, edges = np.histogram(v, bins=_n_bins(len(v)))
-        fig.add_trace(
+        hover = f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers<extra></extra>"
+        return [
             go.Bar(
                 x=(edges[:-1] + edges[1:]) / 2,
                 y=counts,
                 width=np.diff(edges),
                 marker={"color": ACCENT, "line": {"width": 0}},
                 showlegend=False,
-                hovertemplate=f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
-                "<extra></extra>",
-            ),
-            row=i // n_cols + 1,
-            col=i % n_cols + 1,
-        )
-    height = 250 * n_rows + 90
-    _style(fig, height, bargap=0.02)
-    fig.update_layout(margin={"t": 50})
-    fig.update_annotations(font_size=12)
+                hovertemplate=hover,
+            )
+        ]
+
+    fig, height = _histogram_grid(features, plain, bargap=0.02)
     return Chart(
         "histograms",
         "Distribution of each numeric column",
