@@ -348,6 +348,23 @@ def _role_from_name(name: str) -> str | None:
     return None
 
 
+def non_numeric_cells(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The column as numbers (blank text counts as missing), and the positions of the cells that
+    are neither a number nor blank."""
+    values = numeric_view(raw)
+    bad = values.isna() & raw.notna()
+    if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):
+        blank = raw.astype("string").str.strip().fillna("") == ""
+        bad &= ~blank
+        values = values.where(~blank)
+    return values, np.flatnonzero(bad.to_numpy())
+
+
+def examples(table: Table, raw: pd.Series, positions: np.ndarray, n: int = 3) -> str:
+    """``'forty' on line 3, 'n/a' on line 9`` for the first ``n`` positions."""
+    return ", ".join(f"{raw.iloc[p]!r} on {table.where(p)}" for p in positions[:n])
+
+
 def numeric_view(series: pd.Series) -> pd.Series:
     """The column as float numbers; values that are not numbers become NaN."""
     if pd.api.types.is_bool_dtype(series):
@@ -540,17 +557,12 @@ def validate(
             )
             continue
         raw = frame[col]
-        values = numeric_view(raw)
-        bad = values.isna() & raw.notna()
-        if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):
-            bad &= raw.astype("string").str.strip().fillna("") != ""
-        if bad.any():
-            positions = np.flatnonzero(bad.to_numpy())
-            examples = ", ".join(f"{raw.iloc[p]!r} on {table.where(p)}" for p in positions[:3])
+        values, positions = non_numeric_cells(raw)
+        if len(positions):
             problems.append(
                 f"Column {col!r} has {len(positions)} non-numeric value"
-                f"{'s' if len(positions) > 1 else ''} (e.g. {examples}); clean them or "
-                f"leave the column out of --features"
+                f"{'s' if len(positions) > 1 else ''} (e.g. {examples(table, raw, positions)}); "
+                "clean them or leave the column out of --features"
             )
         finite = values.to_numpy()
         inf = np.isinf(finite)

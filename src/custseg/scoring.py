@@ -23,7 +23,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from .exceptions import DataError
 from .features import FeaturePlan, feature_frame
-from .io import Table, load, normalise_name, numeric_view
+from .io import Table, examples, load, non_numeric_cells, normalise_name
 from .model import Segmenter
 
 if TYPE_CHECKING:
@@ -125,19 +125,13 @@ class SegmentModel:
         for feature in self.plan.numeric:
             col = mapping[feature]
             raw = table.frame[col]
-            values = numeric_view(raw)
-            bad = values.isna() & raw.notna()
-            if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):
-                blank = raw.astype("string").str.strip().fillna("") == ""
-                bad &= ~blank
-                values = values.where(~blank)
-            if bad.any():
-                positions = np.flatnonzero(bad.to_numpy())
-                examples = ", ".join(f"{raw.iloc[p]!r} on {table.where(p)}" for p in positions[:3])
+            values, positions = non_numeric_cells(raw)
+            if len(positions):
                 problems.append(
                     f"Column {col!r} has {len(positions)} non-numeric value"
-                    f"{'s' if len(positions) > 1 else ''} (e.g. {examples}); the model needs "
-                    f"numbers for {feature!r}: clean them or leave the cells empty (imputed)"
+                    f"{'s' if len(positions) > 1 else ''} (e.g. {examples(table, raw, positions)}"
+                    f"); the model needs numbers for {feature!r}: clean them or leave the cells "
+                    "empty (imputed)"
                 )
             inf = np.isinf(values.to_numpy())
             if inf.any():
@@ -147,7 +141,7 @@ class SegmentModel:
                     f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
                     "replace them with real numbers or leave them empty"
                 )
-            missing[feature] = int(values.isna().sum() - bad.sum())
+            missing[feature] = int(values.isna().sum()) - len(positions)
         for feature in self.plan.categorical:
             missing[feature] = int(table.frame[mapping[feature]].isna().sum())
         if problems:
