@@ -196,3 +196,24 @@ def test_missing_policy(sample):
 )
 def test_has_duplicates(values, expected):
     assert has_duplicates(pd.Series(values)) is expected
+
+
+def test_pyarrow_reader_keeps_quoted_newlines(tmp_path, monkeypatch):
+    """Big files go through pyarrow; a note spanning lines must not split or shift rows."""
+    import custseg.io as io_module
+
+    monkeypatch.setattr(io_module, "PYARROW_BYTES", 0)  # this small file takes the big-file path
+    n = 60_000
+    frame = pd.DataFrame(
+        {
+            "CustomerID": [f"{i:06d}" for i in range(n)],
+            "Age": np.arange(n) % 50 + 18,
+            "Note": [f"first line {i}\nsecond line" for i in range(n)],
+        }
+    )
+    path = tmp_path / "notes.csv"
+    frame.to_csv(path, index=False)
+    table = load(path)
+    assert len(table.frame) == n
+    assert table.frame["CustomerID"].tolist() == frame["CustomerID"].tolist()
+    assert table.frame["Note"].tolist() == frame["Note"].tolist()
