@@ -217,3 +217,25 @@ def test_pyarrow_reader_keeps_quoted_newlines(tmp_path, monkeypatch):
     assert len(table.frame) == n
     assert table.frame["CustomerID"].tolist() == frame["CustomerID"].tolist()
     assert table.frame["Note"].tolist() == frame["Note"].tolist()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CustomerID, Gender, Age, Income\n0001, Male, 31, 40.5\n0002, Female, 45, 60\n",
+        "\ufeffCustomerID,Age,Income\n0001,31,40.5\n0002,,60\n0003,NA,n/a\n",
+        'id,Age,Note\n1,31,"a, quoted\nnote"\n2,45,plain\n',
+        "CustomerID;Age;Income\n7;31;40.5\n8;45;60.25\n",
+    ],
+    ids=["spaces-after-commas", "bom-and-missing", "quoted-newline", "semicolons"],
+)
+def test_pyarrow_path_reads_what_the_c_reader_reads(text, tmp_path, monkeypatch):
+    import custseg.io as io_module
+
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    small = load(path)
+    monkeypatch.setattr(io_module, "PYARROW_BYTES", 0)
+    big = load(path)
+    pd.testing.assert_frame_equal(big.frame, small.frame)
+    assert big.roles == small.roles
