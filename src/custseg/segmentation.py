@@ -243,7 +243,7 @@ def segment(
         n_clusters=k if k != "auto" else 2,
         missing=missing,
     )
-    release_arrow_memory()  # the duplicate-id check's hash table on a large table
+    release_arrow_memory()  # the duplicate-id check's sort buffers on a large table
     # Large tables go float32 from the start: half the memory, the same segments (tested).
     dtype = np.float32 if len(table.frame) >= FLOAT32_ROWS else np.float64
     X = feature_frame(table.frame, plan, dtype)
