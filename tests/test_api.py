@@ -74,7 +74,7 @@ def test_model_endpoint(client, fitted):
     assert info["features"][0]["training"]["median"] == 36.0
     assert [s["name"] for s in info["segments"]] == [p.name for p in seg.profiles]
     assert info["segments"][0]["persona"] and info["segments"][0]["training_share"] == 0.225
-    assert info["metadata"]["n_rows"] == 200 and info["format_version"] == 2
+    assert info["metadata"]["n_rows"] == 200 and info["format_version"] == 3
     assert set(info["example"]) == set(seg.features)
     assert client.post("/v1/assign", json=info["example"]).status_code == 200
 

@@ -1,5 +1,6 @@
 """Model files: round trips, refusal of anything that is not a custseg model, format versions."""
 
+import copy
 import io
 import json
 import pickle
@@ -263,6 +264,22 @@ def test_format_1_file_loads_with_a_note(mall_seg, mall_path, tmp_path):
     assert {f.feature: f.status for f in drift.features} == dict.fromkeys(
         mall_seg.features, "stable"
     )
+
+
+def test_format_2_file_loads_as_it_is(mall_seg, mall_path, tmp_path):
+    """Format 2 stored scikit-learn's built-in median imputer; nothing else differs."""
+    from sklearn.impute import SimpleImputer
+
+    state = model_state(mall_seg)
+    state["format_version"] = 2
+    state["preprocessor"] = copy.deepcopy(state["preprocessor"])
+    imputer = state["preprocessor"].named_transformers_["num"].named_steps["impute"]
+    median = SimpleImputer(strategy="median").fit(mall_seg.values()[list(mall_seg.plan.numeric)])
+    imputer.set_params(strategy="median")
+    np.testing.assert_array_equal(imputer.statistics_, median.statistics_)
+    model = load_model(write_state(state, tmp_path / "v2.skops"))
+    assert model.notes == [] and model.format_version == FORMAT_VERSION == 3
+    np.testing.assert_array_equal(model.assign(mall_path)["segment"], mall_seg.labels)
 
 
 def test_different_sklearn_version_is_noted(mall_seg, tmp_path):

@@ -21,6 +21,10 @@ with the reason. History:
   so); drift bins are approximated from the stored training deciles.
 - 2: adds the checksum, the probes, and drift references (bin edges and shares per numeric
   feature, category shares per one-hot feature).
+- 3: the median imputer's fill values come from ``custseg.features.column_median`` (a function
+  in the file; it fits with far less memory), which custseg before format 3 does not trust:
+  bumping the version makes those versions say "upgrade custseg". Format 2 files load as they
+  are (their imputer uses scikit-learn's built-in median).
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
     from .segmentation import Segmentation
 
 FORMAT = "custseg-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 OLDEST_READABLE = 1
 MODEL_FILENAME = "model.skops"
 MAX_MODEL_BYTES = 200 * 1024 * 1024  # compressed or uncompressed; real models are kilobytes
@@ -102,6 +106,8 @@ TRUSTED_LOADERS = frozenset(
         "NdArrayNode",
     }
 )
+
+
 # ---------------------------------------------------------------- saving
 
 
@@ -421,14 +427,19 @@ def _upgrade_1_to_2(state: dict) -> dict:
     training.setdefault("categories", {})
     state["notes"].append(
         "model format 1: no checksum or probe points to verify it, drift bins approximated from "
-        "the training deciles; re-fit with custseg run to get a format 2 file"
+        "the training deciles; re-fit with custseg run to get a current file"
     )
     state["format_version"] = 2
     return state
 
 
+def _upgrade_2_to_3(state: dict) -> dict:
+    state["format_version"] = 3  # same contents; only the imputer's median differs (see above)
+    return state
+
+
 # version -> function upgrading a state of that version to the next one
-_MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _upgrade_1_to_2}
+_MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def _upgrade(state: dict, path: Path) -> dict:

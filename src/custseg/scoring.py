@@ -71,7 +71,7 @@ class SegmentModel:
     profiles: list[dict]
     training: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
-    format_version: int = 2
+    format_version: int = 3
     notes: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ views
