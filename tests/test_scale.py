@@ -85,3 +85,28 @@ def test_column_median_imputes_like_the_median_strategy(dtype):
     theirs = SimpleImputer(strategy="median").fit(X)
     np.testing.assert_array_equal(ours.statistics_, theirs.statistics_)
     np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))
+
+
+def test_category_text_is_str_of_each_value_with_missing_as_nan():
+    import pandas as pd
+
+    from custseg.features import category_text
+
+    cases = [
+        pd.Series(["a", None, "b", "a"]),
+        pd.Series([1.0, np.nan, 2.0]),
+        pd.Series([1, "1", "x", None], dtype=object),
+        pd.Series(pd.array(["x", None, "y"], dtype="string")),
+        pd.Series([1, None, 1], dtype="Int64"),
+        pd.Series(["a", "b", None], dtype="category"),
+    ]
+    for series in cases:
+        expected = [np.nan if pd.isna(v) else str(v) for v in series.astype(object)]
+        got = category_text(series).tolist()
+        assert [("nan" if isinstance(v, float) else v) for v in got] == [
+            ("nan" if isinstance(v, float) else v) for v in expected
+        ]
+        assert all(isinstance(v, str) or np.isnan(v) for v in got)
+    # rows share one string object per category (no per-row strings on big tables)
+    text = category_text(pd.Series(["Male", "Female"] * 1000))
+    assert len({id(v) for v in text}) == 2

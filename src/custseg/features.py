@@ -111,11 +111,19 @@ def feature_frame(frame: pd.DataFrame, plan: FeaturePlan, dtype=np.float64) -> p
     """The plan's columns from raw rows: numeric ones as ``dtype``, categorical ones as text."""
     data = {c: numeric_view(frame[c]).astype(dtype) for c in plan.numeric}
     for c in plan.categorical:
-        # Missing stays NaN (then imputed with the most frequent category); ``v is np.nan``
-        # missed the NaN objects ``where`` creates and turned them into the text "nan".
-        data[c] = frame[c].astype("object").map(lambda v: np.nan if pd.isna(v) else str(v))
+        data[c] = category_text(frame[c])
     # copy=False: one block per column, sharing the source's memory where the dtype matches.
     return pd.DataFrame(data, index=frame.index, copy=False)
+
+
+def category_text(series: pd.Series) -> pd.Series:
+    """Each value as text (``str``), missing as NaN (imputed later with the most frequent).
+
+    Built from the distinct values, not row by row: the rows share one string per category.
+    """
+    codes = series.astype("category")
+    text = np.array([str(v) for v in codes.cat.categories] + [np.nan], dtype=object)
+    return pd.Series(text[codes.cat.codes.to_numpy()], index=series.index, dtype=object)  # -1: NaN
 
 
 def log1p_columns(X, mask):
