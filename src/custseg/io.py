@@ -228,17 +228,28 @@ def sniff_encoding(raw: bytes) -> str:
     return best.encoding if best is not None else "latin-1"
 
 
-def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
+SAMPLE_BYTES = 1 << 16  # what delimiter, encoding and decimal sniffing look at
+
+
+def text_sample(path: Path, encoding: str | None, *, if_empty: str) -> tuple[bytes, str]:
+    """The first ``SAMPLE_BYTES`` of a text table and its encoding (``encoding`` or sniffed).
+
+    An empty file is a :class:`SourceError` ending with ``if_empty``; a binary one is too.
+    """
     with open(path, "rb") as fh:
-        raw = fh.read(1 << 16)
+        raw = fh.read(SAMPLE_BYTES)
     if not raw.strip():
-        raise SourceError(f"'{path}' is empty; export the table again with a header row")
+        raise SourceError(f"'{path}' is empty; {if_empty}")
     if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(
             f"'{path}' is not a text table (it holds binary data); "
             "pass a CSV, TSV, Parquet, Excel or JSON lines file"
         )
-    encoding = encoding or sniff_encoding(raw)
+    return raw, encoding or sniff_encoding(raw)
+
+
+def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
+    raw, encoding = text_sample(path, encoding, if_empty="export the table again with a header row")
     if encoding not in ("utf-8", "utf-8-sig", "ascii"):
         notes.append(f"read '{path.name}' as {encoding}")
     text = raw.decode(encoding, errors="replace")

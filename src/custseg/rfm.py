@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .exceptions import ConfigError, DataError, SourceError
-from .io import Table, _unknown_column, normalise_name, sniff_encoding
+from .io import SAMPLE_BYTES, Table, _unknown_column, normalise_name, text_sample
 from .segmentation import Progress, Segmentation, segment
 
 RETURNS = ("net", "exclude")
@@ -176,19 +176,9 @@ def _looks_value(token: str) -> bool:
 
 
 def _read_text(path: Path, delimiter, encoding, columns: dict, notes: list[str]) -> pa.Table:
-    with open(path, "rb") as fh:
-        raw = fh.read(1 << 16)
-        complete = len(raw) < (1 << 16)
-    if not raw.strip():
-        raise SourceError(f"'{path}' is empty; there are no transactions")
-    if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise SourceError(
-            f"'{path}' is not a text table (it holds binary data); "
-            "pass a CSV, TSV, Parquet, Excel or JSON lines file"
-        )
-    encoding = encoding or sniff_encoding(raw)
+    raw, encoding = text_sample(path, encoding, if_empty="there are no transactions")
     lines = raw.decode(encoding, errors="replace").splitlines()
-    if not complete and len(lines) > 1:
+    if len(raw) == SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the sample may cut the last line
     lines = [ln for ln in lines if ln.strip()][:200]
     if delimiter is None:
