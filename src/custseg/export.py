@@ -133,6 +133,19 @@ def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
     return placed
 
 
+def write_run_files(seg: Segmentation, folder: Path, say: Callable[[str], None]) -> None:
+    """``summary.json``, the model and ``report.html`` into ``folder`` (a staging folder); every
+    engine writes these the same way, next to its own per-customer output."""
+    from .report import render_html
+
+    say("summary.json")
+    (folder / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
+    say(MODEL_FILENAME)
+    save_model(seg, folder / MODEL_FILENAME)
+    say("report.html")
+    render_html(seg, folder / "report.html")
+
+
 def write_outputs(
     seg: Segmentation,
     out_dir: str | Path = "out",
@@ -158,7 +171,6 @@ def write_outputs(
     extra : mapping of file name -> callable(path), optional
         Further outputs (e.g. ``rfm_features.csv``), staged and published with the others.
     """
-    from .report import render_html
 
     out_dir = Path(out_dir)
     extra = dict(extra or {})
@@ -168,12 +180,7 @@ def write_outputs(
     with staging(out_dir) as tmp:
         say("segments.csv")
         write_csv(seg.assignments(), tmp / "segments.csv", raw=raw_csv)
-        say("summary.json")
-        (tmp / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
-        say(MODEL_FILENAME)
-        save_model(seg, tmp / MODEL_FILENAME)
-        say("report.html")
-        render_html(seg, tmp / "report.html")
+        write_run_files(seg, tmp, say)
         for name, write in extra.items():
             say(name)
             write(tmp / name)

@@ -899,11 +899,8 @@ def write_spark_outputs(
     """Write ``summary.json``, the model and ``report.html`` into ``out_dir`` (atomically, as
     :func:`custseg.export.write_outputs`), and the assignments as Parquet: by default the folder
     ``out_dir/segments.parquet``, or ``assignments`` (any URI the executors can reach)."""
-    import json
-
-    from ..export import check_free, publish, staging
-    from ..persist import MODEL_FILENAME, save_model
-    from ..report import render_html
+    from ..export import check_free, publish, staging, write_run_files
+    from ..persist import MODEL_FILENAME
 
     out_dir = Path(out_dir)
     say = step or (lambda _name: None)
@@ -921,12 +918,7 @@ def write_spark_outputs(
     check_free(targets, force)
     placed: dict[str, str | Path] = {}
     with staging(out_dir) as tmp:
-        say("summary.json")
-        (tmp / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
-        say(MODEL_FILENAME)
-        save_model(seg, tmp / MODEL_FILENAME)
-        say("report.html")
-        render_html(seg, tmp / "report.html")
+        write_run_files(seg, tmp, say)
         say("segments.parquet")
         if local_parquet:
             seg.write_assignments(str((tmp / "segments.parquet").resolve()))
