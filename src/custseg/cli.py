@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -85,6 +86,11 @@ MissingOpt = Annotated[
     str, typer.Option("--missing", help="Missing feature values: impute (median), drop or error.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
+RawCsvOpt = Annotated[
+    bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
+]
+OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 EngineOpt = Annotated[
     str,
     typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan, minibatch or spark."),
@@ -163,6 +169,17 @@ def progress_bar(quiet: bool):
         yield callback
 
 
+def output_steps(callback: Callable[[str, int, int], None], total: int) -> Callable[[str], None]:
+    """A ``step`` for the output writers: each file written advances the "write outputs" bar."""
+    done = iter(range(1, total + 1))
+    return lambda _name: callback("write outputs", next(done), total)
+
+
+def print_written(written: Mapping[str, object]) -> None:
+    for name, path in written.items():
+        out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+
+
 @app.command()
 def run(
     data: DataArg = None,
@@ -175,7 +192,7 @@ def run(
     missing: MissingOpt = "impute",
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out_dir: OutDirOpt = Path("out"),
     seed: SeedOpt = 0,
     n_init: Annotated[
         int | None,
@@ -188,10 +205,8 @@ def run(
     png: Annotated[
         Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
     ] = None,
-    raw_csv: Annotated[
-        bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
-    ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    raw_csv: RawCsvOpt = False,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
     table: TableOpt = None,
     query: QueryOpt = None,
@@ -254,14 +269,13 @@ def run(
                 seg = segment(
                     loaded, **options, n_init=n_init or 10, engine=engine, progress=callback
                 )
-                step = iter(range(1, 6))
                 written = write_outputs(
                     seg,
                     out_dir,
                     force=force,
                     png=png,
                     raw_csv=raw_csv,
-                    step=lambda name: callback("write outputs", next(step), 4 + (png is not None)),
+                    step=output_steps(callback, 4 + (png is not None)),
                 )
         if target is not None:
             written[f"table {write_table}"] = write_back(
@@ -275,8 +289,7 @@ def run(
             )
         if not quiet:
             _print_segments(seg)
-            for name, path in written.items():
-                out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+            print_written(written)
 
 
 def _run_spark(
@@ -314,13 +327,12 @@ def _run_spark(
                 progress=callback,
                 **options,
             )
-            step = iter(range(1, 5))
             written = write_spark_outputs(
                 seg,
                 out_dir,
                 force=force,
                 assignments=output,
-                step=lambda name: callback("write outputs", next(step), 4),
+                step=output_steps(callback, 4),
             )
         finally:
             if seg is not None:

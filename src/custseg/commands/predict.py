@@ -11,10 +11,12 @@ import typer
 from rich.table import Table as RichTable
 
 from ..cli import (
+    ForceOpt,
     IdOpt,
     IfExistsOpt,
     QueryOpt,
     QuietOpt,
+    RawCsvOpt,
     SheetOpt,
     TableOpt,
     WriteTableOpt,
@@ -51,10 +53,8 @@ def predict(
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
-    raw_csv: Annotated[
-        bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
-    ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    raw_csv: RawCsvOpt = False,
+    force: ForceOpt = False,
     fail_on_drift: Annotated[
         bool,
         typer.Option("--fail-on-drift", help=f"Exit with code {DRIFT_EXIT} when anything moved."),

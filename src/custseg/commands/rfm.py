@@ -10,8 +10,10 @@ from rich.table import Table as RichTable
 
 from ..cli import (
     EngineOpt,
+    ForceOpt,
     KRangeOpt,
     NInitOpt,
+    OutDirOpt,
     QuietOpt,
     ScaleOpt,
     SeedOpt,
@@ -20,6 +22,8 @@ from ..cli import (
     app,
     errors,
     out,
+    output_steps,
+    print_written,
     progress_bar,
 )
 
@@ -87,11 +91,11 @@ def rfm(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming rules (TOML); default RFM ones.")
     ] = None,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out_dir: OutDirOpt = Path("out"),
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
     engine: EngineOpt = "auto",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Segment customers from transactions: RFM features, K-Means segments, classic RFM scores.
@@ -126,18 +130,16 @@ def rfm(
                 engine=engine,
                 progress=callback,
             )
-            steps = iter(range(1, 6))
             written = write_outputs(
                 seg,
                 out_dir,
                 force=force,
-                step=lambda _name: callback("write outputs", next(steps), 5),
+                step=output_steps(callback, 5),
                 extra={RFM_FILENAME: lambda path: write_csv(seg.rfm_table, path)},
             )
         if not quiet:
             _print_rfm(seg)
-            for name, path in written.items():
-                out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+            print_written(written)
 
 
 def _print_rfm(seg) -> None:
