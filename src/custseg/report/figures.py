@@ -125,6 +125,13 @@ def _style(fig: go.Figure, height: int, **layout) -> go.Figure:
     return fig
 
 
+def _style_splom(fig: go.Figure, n_features: int) -> int:
+    """Style a scatter matrix (box-select to highlight); returns its height."""
+    height = int(min(900, max(460, 150 * n_features + 80)))
+    _style(fig, height, dragmode="select")
+    return height
+
+
 def _f32(array) -> np.ndarray:
     return np.asarray(array, dtype=np.float32)
 
@@ -267,8 +274,7 @@ def pairs(values: pd.DataFrame, note: str) -> Chart | None:
             showlegend=False,
         )
     )
-    height = int(min(900, max(460, 150 * len(features) + 80)))
-    _style(fig, height, dragmode="select")
+    height = _style_splom(fig, len(features))
     return Chart(
         "pairs",
         f"Pairs of numeric columns ({note})",
@@ -394,8 +400,7 @@ def scatter_matrix(
                 showupperhalf=False,
             )
         )
-    height = int(min(900, max(460, 150 * len(features) + 80)))
-    _style(fig, height, dragmode="select")
+    height = _style_splom(fig, len(features))
     extra = len(seg.plan.numeric) - len(features)
     caption = "Each panel plots one pair of features; look for pairs where the colours separate."
     if extra > 0:
