@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -662,6 +662,14 @@ def has_duplicates(values: pd.Series) -> bool:
         return bool(values.dropna().duplicated().any())
     ordered = array.take(pc.sort_indices(array))
     return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+
+
+def free_column_name(columns: Iterable[str], name: str) -> str:
+    """``name``, or ``name_custseg`` (and so on) when the table already has such a column."""
+    taken = set(columns)
+    while name in taken:
+        name = f"{name}_custseg"
+    return name
 
 
 def describe_roles(roles: Mapping[str, str]) -> str:

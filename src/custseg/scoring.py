@@ -23,7 +23,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from .exceptions import DataError
 from .features import FeaturePlan, feature_frame
-from .io import Table, examples, load, non_numeric_cells, normalise_name
+from .io import Table, examples, free_column_name, load, non_numeric_cells, normalise_name
 from .model import Segmenter
 
 if TYPE_CHECKING:
@@ -234,9 +234,7 @@ class SegmentModel:
                 )
         columns = {}
         for name in ("segment", "segment_name", "distance"):
-            free = name
-            while free in out.columns:
-                free = f"{free}_custseg"
+            free = free_column_name(out.columns, name)
             if free != name:
                 notes.append(f"the input already has a {name!r} column; wrote {free!r} instead")
             columns[name] = free

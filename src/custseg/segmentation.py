@@ -23,7 +23,7 @@ from .features import (
     numeric_to_original,
     plan_features,
 )
-from .io import Table, load, release_arrow_memory, validate
+from .io import Table, free_column_name, load, release_arrow_memory, validate
 from .model import Segmenter
 from .profile import SegmentProfile, describe, load_rules
 from .select import KChoice, choose_k, parse_k_range
@@ -115,7 +115,8 @@ class Segmentation:
     def assignments(self) -> pd.DataFrame:
         """Every input row, values untouched, plus ``segment`` and ``segment_name``."""
         frame = self.table.frame
-        seg_col, name_col = _free_name(frame, "segment"), _free_name(frame, "segment_name")
+        seg_col = free_column_name(frame.columns, "segment")
+        name_col = free_column_name(frame.columns, "segment_name")
         segment = pd.array(np.where(self.used, self.labels, 0), dtype="Int64")
         segment[~self.used] = pd.NA
         added = pd.DataFrame({seg_col: segment}, index=frame.index)
@@ -156,12 +157,6 @@ class Segmentation:
             f"{', '.join(self.features)}. {k.reason}</p>"
         )
         return head + self.profile_table().to_html(float_format=lambda v: f"{v:,.2f}")
-
-
-def _free_name(frame: pd.DataFrame, name: str) -> str:
-    while name in frame.columns:
-        name = f"{name}_custseg"
-    return name
 
 
 def segment(

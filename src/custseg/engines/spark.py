@@ -39,6 +39,7 @@ from ..io import (
     Table,
     _role_from_name,
     _sniff_delimiter,
+    free_column_name,
     recognise_roles,
     validate,
 )
@@ -824,18 +825,12 @@ def _float(value) -> float:
     return np.nan if value is None else float(value)
 
 
-def _free(columns: Sequence[str], name: str) -> str:
-    while name in columns:
-        name = f"{name}_custseg"
-    return name
-
-
 def _assignment_frame(assigned, originals: Sequence[str], names: dict[int, str]):
     """Every input column untouched, plus ``segment`` and ``segment_name`` (as segments.csv)."""
     from pyspark.sql import functions as F
 
-    seg_col = _free(originals, "segment")
-    name_col = _free([*originals, seg_col], "segment_name")
+    seg_col = free_column_name(originals, "segment")
+    name_col = free_column_name([*originals, seg_col], "segment_name")
     lookup = F.array(*[F.lit(names[i]) for i in range(len(names))])
     return assigned.select(
         *[column(c) for c in originals],
