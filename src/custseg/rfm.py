@@ -878,9 +878,11 @@ class RFMSegmentation(Segmentation):
         return means
 
     def summary(self) -> dict:
+        from .report.summary import json_ready
+
         summary = super().summary()
         crosstab = self.comparison()
-        summary["rfm"] = _json_ready(
+        summary["rfm"] = json_ready(
             {
                 **self.rfm_report,
                 "scores": "quintiles 1..5; R higher = more recent; ties share a score",
@@ -892,18 +894,6 @@ class RFMSegmentation(Segmentation):
             }
         )
         return summary
-
-
-def _json_ready(value):
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def rfm_rules_path() -> Path:

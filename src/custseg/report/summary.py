@@ -10,12 +10,12 @@ if TYPE_CHECKING:
     from ..segmentation import Segmentation
 
 
-def _clean(value):
+def json_ready(value):
     """JSON-ready: numpy scalars to Python, NaN/inf to None, floats to 10 digits."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float):
@@ -57,4 +57,4 @@ def build_summary(seg: Segmentation) -> dict:
         "notes": seg.notes,
         "versions": versions(),
     }
-    return _clean(summary)
+    return json_ready(summary)
