@@ -387,6 +387,18 @@ def examples(table: Table, raw: pd.Series, positions: np.ndarray, n: int = 3) ->
     return ", ".join(f"{raw.iloc[p]!r} on {table.where(p)}" for p in positions[:n])
 
 
+def infinite_values(table: Table, col: str, values: np.ndarray) -> str | None:
+    """The problem with ``col`` when ``values`` (its numbers) hold infinities, else ``None``."""
+    positions = np.flatnonzero(np.isinf(values))
+    if not len(positions):
+        return None
+    return (
+        f"Column {col!r} has {len(positions)} infinite value"
+        f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
+        "replace them with real numbers or leave them empty"
+    )
+
+
 def numeric_view(series: pd.Series) -> pd.Series:
     """The column as float numbers; values that are not numbers become NaN."""
     if pd.api.types.is_bool_dtype(series):
@@ -587,15 +599,10 @@ def validate(
                 "clean them or leave the column out of --features"
             )
         finite = values.to_numpy()
-        inf = np.isinf(finite)
-        if inf.any():
-            positions = np.flatnonzero(inf)
-            problems.append(
-                f"Column {col!r} has {len(positions)} infinite value"
-                f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
-                "replace them with real numbers or leave them empty"
-            )
-        if not inf.any():
+        infinite = infinite_values(table, col, finite)
+        if infinite:
+            problems.append(infinite)
+        else:
             with np.errstate(all="ignore"):
                 spread = np.nanstd(finite) if np.isfinite(finite).any() else 0.0
             if not np.isfinite(spread):

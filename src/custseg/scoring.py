@@ -23,7 +23,15 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from .exceptions import DataError
 from .features import FeaturePlan, feature_frame
-from .io import Table, examples, free_column_name, load, non_numeric_cells, normalise_name
+from .io import (
+    Table,
+    examples,
+    free_column_name,
+    infinite_values,
+    load,
+    non_numeric_cells,
+    normalise_name,
+)
 from .model import Segmenter
 
 if TYPE_CHECKING:
@@ -133,14 +141,10 @@ class SegmentModel:
                     f"); the model needs numbers for {feature!r}: clean them or leave the cells "
                     "empty (imputed)"
                 )
-            inf = np.isinf(values.to_numpy())
-            if inf.any():
-                positions = np.flatnonzero(inf)
-                problems.append(
-                    f"Column {col!r} has {len(positions)} infinite value"
-                    f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
-                    "replace them with real numbers or leave them empty"
-                )
+            infinite = infinite_values(table, col, values.to_numpy())
+            if infinite:
+                problems.append(infinite)
+            # empty cells only: the non-numeric text cells are reported above
             missing[feature] = int(values.isna().sum()) - len(positions)
         for feature in self.plan.categorical:
             missing[feature] = int(table.frame[mapping[feature]].isna().sum())
