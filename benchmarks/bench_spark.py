@@ -85,7 +85,7 @@ def quality(data: Path, ids: np.ndarray, labels: np.ndarray) -> dict:
 def phases(data: Path, master: str, k_range: str, memory: str, out: Path) -> dict[str, float]:
     """Seconds per step of the Spark path, run in this process (JVM start to outputs)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from custseg.engines.spark import segment_spark, spark_session, write_spark_outputs
+    from custseg.spark import segment_spark, spark_session, write_spark_outputs
 
     marks: dict[str, float] = {}
     start = time.perf_counter()

@@ -20,7 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTSEG = Path(sys.executable).with_name("custseg")
-IMPORTS = "import custseg, custseg.cli, custseg.export, custseg.report, custseg.persist"
+IMPORTS = (
+    "import custseg, custseg.cli, custseg.outputs.export, custseg.outputs.report, "
+    "custseg.outputs.model_file"
+)
 
 
 def wall(cmd: list[str]) -> float:
@@ -34,7 +37,7 @@ def after_imports(data: Path) -> float:
     code = f"""
 import time, tempfile
 {IMPORTS}
-from custseg.export import write_outputs
+from custseg.outputs.export import write_outputs
 start = time.perf_counter()
 seg = custseg.segment({str(data)!r})
 write_outputs(seg, tempfile.mkdtemp())

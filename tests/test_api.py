@@ -25,7 +25,7 @@ with warnings.catch_warnings():  # starlette's TestClient warns about its httpx 
     from fastapi.testclient import TestClient
 
 from custseg.api import create_app  # noqa: E402
-from custseg.commands.serve import is_loopback, token_for  # noqa: E402
+from custseg.cli.serve import is_loopback, token_for  # noqa: E402
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 AGE, INCOME, SPENDING = "Age", "Annual Income (k$)", "Spending Score (1-100)"

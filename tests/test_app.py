@@ -36,7 +36,7 @@ def fresh_caches():
 @pytest.fixture
 def calls(monkeypatch):
     """Counts of the expensive library calls the dashboard makes."""
-    import custseg.segmentation as segmentation
+    import custseg.pipeline.search as search
 
     counts = {"load": 0, "choose_k": 0}
 
@@ -50,7 +50,7 @@ def calls(monkeypatch):
         return wrapper
 
     monkeypatch.setattr(state, "load", counting("load", state.load))
-    monkeypatch.setattr(segmentation, "choose_k", counting("choose_k", segmentation.choose_k))
+    monkeypatch.setattr(search, "choose_k", counting("choose_k", search.choose_k))
     return counts
 
 
@@ -304,7 +304,7 @@ def test_server_path(tmp_path):
 
 def test_downloads_hold_the_segments_the_report_and_a_loadable_model(tmp_path):
     from custseg import load, segment
-    from custseg.persist import load_model
+    from custseg.outputs.model_file import load_model
 
     seg = segment(load(sample_customers()), k=4)
     csv = pd.read_csv(io.BytesIO(state.segments_csv(seg)), dtype={"CustomerID": str})
@@ -325,7 +325,7 @@ def test_markdown_escaping_shows_user_text_literally():
 
 
 def test_app_command_runs_streamlit_on_loopback(monkeypatch):
-    import custseg.commands.app as command
+    import custseg.cli.dashboard as command
 
     seen = {}
 
@@ -347,7 +347,7 @@ def test_app_command_runs_streamlit_on_loopback(monkeypatch):
 
 
 def test_app_command_warns_when_listening_beyond_loopback(monkeypatch):
-    import custseg.commands.app as command
+    import custseg.cli.dashboard as command
 
     monkeypatch.setattr(
         command.os, "execv", lambda path, argv: (_ for _ in ()).throw(SystemExit(0))

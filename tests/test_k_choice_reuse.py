@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from custseg import ConfigError, load, sample_customers, segment
-from custseg import select as select_module
+from custseg.pipeline import search as select_module
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,6 @@ def test_reused_search_fits_nothing(searched, monkeypatch):
     def no_search(*args, **kwargs):
         raise AssertionError("choose_k must not run when k_choice is given")
 
-    monkeypatch.setattr("custseg.segmentation.choose_k", no_search)
     monkeypatch.setattr(select_module, "choose_k", no_search)
     assert segment(table, k=4, k_choice=base.k_choice).k == 4
 

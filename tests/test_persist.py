@@ -13,7 +13,7 @@ import skops.io as sio
 
 import custseg
 from custseg import ModelFileError, segment
-from custseg.persist import FORMAT_VERSION, load_model, model_state, write_state
+from custseg.outputs.model_file import FORMAT_VERSION, load_model, model_state, write_state
 
 
 def test_round_trip_reproduces_training_labels(tmp_path, sample):

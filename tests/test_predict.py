@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from custseg import load_model, segment
 from custseg.cli import app
-from custseg.drift import psi, status
+from custseg.scoring.drift import psi, status
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import custseg
-from custseg import sql as custseg_sql
 from custseg.cli import app
+from custseg.read import sql as custseg_sql
 
 from ._db import _engine, _get, _put
 

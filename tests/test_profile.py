@@ -4,7 +4,7 @@ import pytest
 
 from custseg import segment
 from custseg.exceptions import ConfigError
-from custseg.profile import describe, load_rules
+from custseg.pipeline.explain import describe, load_rules
 
 INCOME, SPENDING = "Annual Income (k$)", "Spending Score (1-100)"
 

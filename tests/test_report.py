@@ -13,7 +13,7 @@ from plotly.offline import get_plotlyjs
 
 import custseg
 from custseg.exceptions import ConfigError
-from custseg.report import render_html, write_png
+from custseg.outputs.report import render_html, write_png
 from tests.conftest import shared_file
 
 HOSTILE = "<script>alert(1)</script>"
@@ -306,8 +306,8 @@ def test_write_png_leaves_pyplot_backend_alone(sample_seg, tmp_path):
 
 
 def test_overview_page_describes_the_table_before_segmenting(tmp_path):
-    from custseg.io import load
-    from custseg.report.overview import render_overview
+    from custseg.outputs.report.overview import render_overview
+    from custseg.read import load
 
     frame = custseg.sample_customers(8000, seed=5)
     frame[HOSTILE] = np.arange(len(frame)) % 7 * 1.5  # a numeric column with a hostile name

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from custseg import ConfigError, DataError, SourceError, sample_customers, segment
 from custseg.cli import app
-from custseg.profile import describe, load_rules
+from custseg.pipeline.explain import describe, load_rules
 from custseg.rfm import (
     RF_GRID,
     parse_dates,
@@ -742,7 +742,7 @@ def test_quoted_fields_and_float_ids_in_a_csv_export(tmp_path):
 
 
 def test_rfm_features_csv_is_published_with_the_other_outputs(tx_csv, tmp_path):
-    from custseg.export import write_csv, write_outputs
+    from custseg.outputs.export import write_csv, write_outputs
 
     seg = segment_rfm(tx_csv, k=2, k_range=[2], n_init=1)
     out = tmp_path / "out"

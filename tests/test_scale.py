@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-import custseg.segmentation as segmentation
+import custseg.pipeline.fit as fit_step
+import custseg.pipeline.prepare as prepare_step
 from custseg import sample_customers, segment
-from custseg.segmentation import k_search_sample
+from custseg.pipeline.search import k_search_sample
 
 
 def test_sampling_rule():
@@ -40,7 +41,7 @@ def test_sample_recommends_the_same_k(big):
 
 def test_float32_on_large_tables_gives_the_same_segments(big, monkeypatch):
     reference = segment(big, k=5, k_range=[5])
-    monkeypatch.setattr(segmentation, "FLOAT32_ROWS", 1_000)
+    monkeypatch.setattr(prepare_step, "FLOAT32_ROWS", 1_000)
     small = segment(big, k=5, k_range=[5])
     assert small.params["dtype"] == "float32" and reference.params["dtype"] == "float64"
     assert adjusted_rand_score(reference.labels, small.labels) > 0.999
@@ -66,7 +67,7 @@ def test_distance_to_centre_is_chunked_without_changing_values():
     centers = rng.normal(size=(4, 3)).astype(np.float32)
     labels = rng.integers(0, 4, size=1000)
     direct = np.sqrt(((Z - centers[labels]) ** 2).sum(axis=1))
-    chunked = segmentation.distance_to_centre(Z, centers, labels, chunk=77)
+    chunked = fit_step.distance_to_centre(Z, centers, labels, chunk=77)
     assert chunked.dtype == np.float64
     np.testing.assert_allclose(chunked, direct, rtol=1e-6)
 

@@ -5,7 +5,7 @@ from sklearn.preprocessing import StandardScaler
 
 from custseg import choose_k
 from custseg.exceptions import ConfigError
-from custseg.select import knee, parse_k_range
+from custseg.pipeline.search import knee, parse_k_range
 
 INCOME, SPENDING = "Annual Income (k$)", "Spending Score (1-100)"
 

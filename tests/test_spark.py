@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from custseg import Segmenter, sample_customers, segment
 from custseg.exceptions import DataError, MissingDependencyError
 from custseg.features import FeaturePlan, feature_frame
-from custseg.persist import load_model, save_model
+from custseg.outputs.model_file import load_model, save_model
 
 from .conftest import need, shared_file
 
@@ -42,7 +42,7 @@ def spark():
         need("PySpark (pip install 'custseg[spark]')", False)
     need("Java 17+ for Spark (apt-get install openjdk-17-jre-headless)", _java())
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from custseg.engines.spark import spark_session
+    from custseg.spark import spark_session
 
     session = spark_session(
         "local[1]",
@@ -60,7 +60,7 @@ def spark():
 @pytest.fixture(scope="module")
 def mall_seg(spark, tmp_path_factory):
     """The mall data segmented by Spark (k=5 among 4..5), its model file and Parquet output."""
-    from custseg.engines.spark import segment_spark
+    from custseg.spark import segment_spark
 
     path = shared_file("mall_customers.csv")
     seg = segment_spark(path, k=5, k_range="4..5", n_init=2, spark=spark)
@@ -125,8 +125,8 @@ def test_the_same_segments_as_the_single_machine(mall_seg, mall_path):
 
 @pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
 def test_sklearn_twin_transforms_exactly_like_spark(spark, scale):
-    from custseg.engines._spark_features import FEATURES, SparkFeatures
-    from custseg.engines.spark import quiet_pandas
+    from custseg.spark import quiet_pandas
+    from custseg.spark.features import FEATURES, SparkFeatures
 
     frame = sample_customers(300, seed=1)
     frame.loc[[3, 50, 51], "Annual Income (k$)"] = np.nan
@@ -198,7 +198,7 @@ def test_report_renders_from_a_spark_run(mall_seg, tmp_path):
 
 
 def test_missing_values_dropped_rows_and_sampling(spark):
-    from custseg.engines.spark import segment_spark
+    from custseg.spark import segment_spark
 
     frame = sample_customers(400, seed=2)
     frame.loc[[0, 10, 20], "Age"] = np.nan
@@ -227,7 +227,7 @@ def test_missing_values_dropped_rows_and_sampling(spark):
 
 
 def test_bad_values_are_reported_over_all_rows(spark):
-    from custseg.engines.spark import segment_spark
+    from custseg.spark import segment_spark
 
     frame = sample_customers(300).astype({"Age": object})
     frame.loc[299, "Age"] = "forty"  # outside the driver sample
@@ -236,7 +236,7 @@ def test_bad_values_are_reported_over_all_rows(spark):
 
 
 def test_missing_pyspark_says_which_extra(monkeypatch):
-    from custseg.engines import spark as engine
+    import custseg.spark as engine
 
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'custseg\[spark\]'"):
@@ -244,7 +244,7 @@ def test_missing_pyspark_says_which_extra(monkeypatch):
 
 
 def test_cli_run_with_spark(spark, mall_path, tmp_path, monkeypatch):
-    import custseg.report as report
+    import custseg.outputs.report as report
     from custseg.cli import app
 
     try:

@@ -18,7 +18,6 @@ import pytest
 from typer.testing import CliRunner
 
 from custseg import load, segment
-from custseg import sql as custseg_sql
 from custseg.cli import app
 from custseg.exceptions import (
     ConfigError,
@@ -26,6 +25,7 @@ from custseg.exceptions import (
     OutputExistsError,
     SourceError,
 )
+from custseg.read import sql as custseg_sql
 
 from ._db import _engine, _get, _put
 
@@ -85,7 +85,7 @@ def db_url(request) -> str:
 def report_stub(monkeypatch):
     """Until the HTML report lands (``render_html`` raises NotImplementedError), write a stub so
     the CLI runs end to end; once it exists, the real report is used."""
-    import custseg.report as report
+    import custseg.outputs.report as report
 
     try:
         report.render_html(None)

@@ -1,5 +1,5 @@
 """``python -m custseg`` runs the CLI."""
 
-from .cli import main
+from custseg.cli import main
 
 main()

@@ -29,6 +29,22 @@ class ConfigError(CustsegError, ValueError):
     """A parameter or option has a value that cannot work."""
 
 
+class OptionError(ConfigError):
+    """One option has a value that cannot work; the message names the option.
+
+    ``message`` holds ``{option}`` where the option's name goes: the library shows the
+    parameter name (``k_range``), the CLI its flag (``--k-range``) via :meth:`for_flag`.
+    """
+
+    def __init__(self, parameter: str, message: str):
+        self.parameter = parameter
+        self.message = message
+        super().__init__(message.format(option=parameter))
+
+    def for_flag(self, flag: str) -> str:
+        return self.message.format(option=flag)
+
+
 class SourceError(CustsegError, OSError):
     """A data source cannot be opened or read (missing file, unknown format, corrupt file)."""
 

@@ -22,8 +22,8 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from .exceptions import ConfigError
-from .io import Table, auto_features, numeric_view, resolve_columns
+from custseg.exceptions import ConfigError
+from custseg.read import Table, auto_features, numeric_view, resolve_columns
 
 SCALERS = {
     "standard": StandardScaler,

@@ -15,7 +15,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from .engines import ENGINES, get_engine
+from custseg.engines import ENGINES, get_engine
 
 
 class Segmenter(ClusterMixin, TransformerMixin, BaseEstimator):

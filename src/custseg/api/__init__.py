@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..scoring import SegmentModel
+    from custseg.scoring.scorer import SegmentModel
 
 DEFAULT_MAX_BATCH = 10_000
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -45,11 +45,11 @@ def create_app(
     MissingDependencyError
         FastAPI is not installed (``pip install 'custseg[api]'``).
     """
-    from ..exceptions import require
+    from custseg.exceptions import require
 
     require("fastapi", "api")
     require("pydantic", "api")
-    from .app import create_app as build
+    from custseg.api.app import create_app as build
 
     return build(model, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes)
 

@@ -19,10 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from .. import __version__
-from ..persist import load_model
-from ..scoring import SegmentModel
-from .schemas import (
+from custseg import __version__
+from custseg.api.schemas import (
     ID_FIELD,
     Assignment,
     FeatureInfo,
@@ -31,6 +29,8 @@ from .schemas import (
     ModelInfo,
     build_schemas,
 )
+from custseg.outputs.model_file import load_model
+from custseg.scoring.scorer import SegmentModel
 
 DEFAULT_MAX_BATCH = 10_000
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024

@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 if TYPE_CHECKING:
-    from ..scoring import SegmentModel
+    from custseg.scoring.scorer import SegmentModel
 
 ID_FIELD = "id"
 

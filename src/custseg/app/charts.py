@@ -1,4 +1,4 @@
-"""The dashboard's charts: the report's own figure builders (``custseg.report.figures``).
+"""The dashboard's charts: the report's own figure builders (``custseg.outputs.report.figures``).
 
 The app draws what the HTML report draws, from the same code; it only picks a smaller seeded
 sample for the scatter charts, so a k change on a large table redraws quickly in the browser
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import figures
-from ..report._common import sample_note, sample_positions, segment_colors
-from ..report.figures import Chart
-from ..segmentation import Segmentation
+from custseg.outputs.report import figures
+from custseg.outputs.report._common import sample_note, sample_positions, segment_colors
+from custseg.outputs.report.figures import Chart
+from custseg.segmentation import Segmentation
 
 MAX_POINTS = 2000
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..datasets import sample_customers
-from ..exceptions import CustsegError, SourceError
-from ..export import write_csv
-from ..io import NUMERIC_ROLES, Table, auto_features, load, numeric_view
-from ..persist import MODEL_FILENAME, save_model
-from ..segmentation import Progress, Segmentation, segment
+from custseg.datasets import sample_customers
+from custseg.exceptions import CustsegError, SourceError
+from custseg.outputs.export import write_csv
+from custseg.outputs.model_file import MODEL_FILENAME, save_model
+from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
+from custseg.segmentation import Progress, Segmentation, segment
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm", "jsonl", "ndjson"]
 SAMPLE_ROWS = 200
@@ -118,7 +118,7 @@ def _upload_table(digest: str, name: str, _content: bytes) -> Table:
 
 
 def load_upload(name: str, content: bytes) -> Loaded:
-    """An uploaded file (CSV, TSV, Parquet, Excel, JSON lines), read by ``custseg.io.load``."""
+    """An uploaded file (CSV, TSV, Parquet, Excel, JSON lines), read by ``custseg.read.load``."""
     if not content:
         raise SourceError(f"'{name}' is empty; export the table again with a header row")
     digest = hashlib.sha256(content).hexdigest()
@@ -268,7 +268,7 @@ def report_html(seg: Segmentation) -> bytes:
 
 
 def model_bytes(seg: Segmentation) -> bytes:
-    """The fitted model as ``custseg.persist.save_model`` writes it (via a temporary file)."""
+    """The fitted model as ``save_model`` writes it (via a temporary file)."""
     with tempfile.TemporaryDirectory(prefix="custseg-model-") as folder:
         return save_model(seg, Path(folder) / MODEL_FILENAME).read_bytes()
 

@@ -16,11 +16,11 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from ..exceptions import CustsegError, DataError
-from ..io import ROLES, Table
-from ..report._common import segment_colors
-from ..segmentation import Segmentation
-from . import charts, state
+from custseg.app import charts, state
+from custseg.exceptions import CustsegError, DataError
+from custseg.outputs.report._common import segment_colors
+from custseg.read import ROLES, Table
+from custseg.segmentation import Segmentation
 
 log = logging.getLogger("custseg.app")
 T = TypeVar("T")

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..exceptions import ConfigError
+from custseg.exceptions import ConfigError
 
-# name -> module under custseg.engines
+# name -> the module whose ``fit`` does the work
 ENGINES = {
-    "auto": "sklearn",
-    "lloyd": "sklearn",
-    "elkan": "sklearn",
-    "minibatch": "minibatch",
-    "spark": "spark",  # in-memory arrays; segment_spark runs the whole segmentation in Spark
+    "auto": "custseg.engines.sklearn",
+    "lloyd": "custseg.engines.sklearn",
+    "elkan": "custseg.engines.sklearn",
+    "minibatch": "custseg.engines.minibatch",
+    # in-memory arrays fitted in Spark; segment_spark runs the whole segmentation in Spark
+    "spark": "custseg.spark.engine",
 }
 
 
@@ -35,4 +36,4 @@ def get_engine(name: str):
     """The engine module for ``name`` (its ``fit`` function does the work)."""
     if name not in ENGINES:
         raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {name!r}")
-    return importlib.import_module(f"{__name__}.{ENGINES[name]}")
+    return importlib.import_module(ENGINES[name])

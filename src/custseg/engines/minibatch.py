@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 
-from . import KMeansResult
+from custseg.engines import KMeansResult
 
 BATCH_SIZE = 4096
 

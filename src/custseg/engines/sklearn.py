@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.cluster import KMeans
 
-from . import KMeansResult
+from custseg.engines import KMeansResult
 
 
 def fit(

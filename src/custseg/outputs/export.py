@@ -1,0 +1,195 @@
+"""Write a run's outputs (segments.csv, summary.json, model, report) atomically.
+
+Everything is first written into a staging folder inside the output folder, then moved into
+place file by file with ``os.replace``: a failed run leaves no half-written file and keeps the
+previous outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import pandas as pd
+
+from custseg.exceptions import OutputExistsError
+from custseg.outputs.model_file import MODEL_FILENAME, save_model
+
+if TYPE_CHECKING:
+    from custseg.segmentation import Segmentation
+
+OUTPUTS = ("segments.csv", "summary.json", MODEL_FILENAME, "report.html")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix with ``'`` text cells that a spreadsheet would run (``=``, ``+``, ``-``, ``@``).
+
+    Numbers stored as text (``-5``, ``+3.2``) are left alone. Returns a new frame.
+    """
+    out = frame.copy(deep=False)
+    for col in out.columns:
+        series = out[col]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_START).fillna(False)
+        risky &= pd.to_numeric(text.where(risky), errors="coerce").isna()
+        if risky.any():
+            out[col] = series.where(~risky, "'" + text)
+    return out
+
+
+CSV_CHUNK_ROWS = 500_000  # rows converted to Arrow at a time: bounded memory for any table
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path | IO[bytes], *, raw: bool = False) -> None:
+    """Write ``frame`` as CSV with pyarrow's writer, chunk by chunk (quotes text values)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    target = str(path) if isinstance(path, str | Path) else path
+    options = pacsv.WriteOptions(quoting_style="needed")
+    schema = None
+    writer = None
+    try:
+        for start in range(0, max(len(frame), 1), CSV_CHUNK_ROWS):
+            chunk = frame.iloc[start : start + CSV_CHUNK_ROWS]
+            chunk = chunk if raw else neutralise_formulas(chunk)
+            table = pa.Table.from_pandas(chunk, schema=schema, preserve_index=False)
+            if writer is None:
+                schema = _nullable_text(table.schema)
+                table = table.cast(schema)
+                writer = pacsv.CSVWriter(target, schema, write_options=options)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _nullable_text(schema):
+    """A column that is all-missing in the first chunk may hold text later: type it as text."""
+    import pyarrow as pa
+
+    return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
+
+
+@contextmanager
+def staging(out_dir: Path):
+    """A temporary folder inside ``out_dir``, removed whatever happens."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".custseg-", dir=out_dir))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_free(paths: list[Path], force: bool, elsewhere: str = "another --out folder") -> None:
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not force:
+        raise OutputExistsError(
+            f"Output already exists: {', '.join(existing)}; pass --force to overwrite or "
+            f"choose {elsewhere}"
+        )
+
+
+@contextmanager
+def folder_lock(out_dir: Path):
+    """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
+    import fcntl
+
+    fd = os.open(out_dir, os.O_RDONLY)  # flock on the folder itself: no lock file left behind
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
+    """Move staged files into ``out_dir`` (each move is atomic; the set moves under a lock)."""
+    with folder_lock(out_dir):
+        return _move(files, out_dir)
+
+
+def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
+    placed = {}
+    for name, staged in files.items():
+        target = out_dir / name
+        if staged.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            for item in staged.iterdir():
+                os.replace(item, target / item.name)
+        else:
+            os.replace(staged, target)
+        placed[name] = target
+    return placed
+
+
+def write_run_files(seg: Segmentation, folder: Path, say: Callable[[str], None]) -> None:
+    """``summary.json``, the model and ``report.html`` into ``folder`` (a staging folder); every
+    engine writes these the same way, next to its own per-customer output."""
+    from custseg.outputs.report import render_html
+
+    say("summary.json")
+    (folder / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
+    say(MODEL_FILENAME)
+    save_model(seg, folder / MODEL_FILENAME)
+    say("report.html")
+    render_html(seg, folder / "report.html")
+
+
+def write_outputs(
+    seg: Segmentation,
+    out_dir: str | Path = "out",
+    *,
+    force: bool = False,
+    png: str | Path | None = None,
+    raw_csv: bool = False,
+    step: Callable[[str], None] | None = None,
+    extra: Mapping[str, Callable[[Path], None]] | None = None,
+) -> dict[str, Path]:
+    """Write ``segments.csv``, ``summary.json``, the model and ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    force : bool
+        Overwrite existing outputs (otherwise an existing one is an error).
+    png : path, optional
+        Also write the main charts as PNG images into this folder.
+    raw_csv : bool
+        Keep text cells that look like spreadsheet formulas as they are.
+    step : callable(str), optional
+        Told the name of each output as it is written (for progress display).
+    extra : mapping of file name -> callable(path), optional
+        Further outputs (e.g. ``rfm_features.csv``), staged and published with the others.
+    """
+
+    out_dir = Path(out_dir)
+    extra = dict(extra or {})
+    names = [*OUTPUTS, *extra]
+    check_free([out_dir / name for name in names], force)
+    say = step or (lambda _name: None)
+    with staging(out_dir) as tmp:
+        say("segments.csv")
+        write_csv(seg.assignments(), tmp / "segments.csv", raw=raw_csv)
+        write_run_files(seg, tmp, say)
+        for name, write in extra.items():
+            say(name)
+            write(tmp / name)
+        files = {name: tmp / name for name in names}
+        placed = publish(files, out_dir)
+    if png is not None:
+        from custseg.outputs.report.static import write_png
+
+        say("png")
+        placed["png"] = Path(png)
+        write_png(seg, png)
+    return placed

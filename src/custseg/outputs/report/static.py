@@ -1,0 +1,286 @@
+"""The main charts as static PNG images (matplotlib/seaborn), for slides and documents."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from custseg.atomic import atomic_write
+from custseg.outputs.report._common import (
+    INDEX_OCTAVES,
+    check_max_points,
+    index_colour,
+    pick_axes,
+    profile_matrix,
+    sample_note,
+    sample_positions,
+    segment_colors,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from custseg.segmentation import Segmentation
+
+DPI = 120
+INK, KNEE, CHOSEN = "#1f2937", "#f28e2b", "#e15759"
+
+
+def write_png(seg: Segmentation, folder: str | Path, *, max_points: int = 5000) -> list[Path]:
+    """Write the main charts of ``seg`` as PNG images into ``folder``.
+
+    The charts are the elbow curve with its knee, the criteria by k, the 2D scatter with the
+    segment centres, the segment sizes and the profile heatmap (those that apply). Each file is
+    written atomically; existing files of the same name are replaced.
+
+    Parameters
+    ----------
+    seg : Segmentation
+        The result of :func:`custseg.segment`.
+    folder : path
+        Output folder, created when missing.
+    max_points : int
+        The scatter chart draws a seeded random sample of at most this many customers.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    max_points = check_max_points(max_points)
+    folder = Path(folder)
+    colors = segment_colors(seg)
+    drawn = {
+        "elbow.png": _elbow(seg),
+        "metrics_by_k.png": _metrics(seg),
+        "segments_scatter.png": _scatter(seg, colors, max_points),
+        "segment_sizes.png": _sizes(seg, colors),
+        "profile_heatmap.png": _heatmap(seg),
+    }
+    written = []
+    for name, fig in drawn.items():
+        if fig is None:
+            continue
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
+        data = buffer.getvalue()
+        written.append(atomic_write(folder / name, lambda handle, data=data: handle.write(data)))
+    return written
+
+
+def _text(value: object) -> str:
+    """User text for matplotlib: ``$`` would otherwise start math mode."""
+    return str(value).replace("$", r"\$")
+
+
+def _figure(width: float, height: float) -> Figure:
+    # Agg canvases on bare Figures: headless, and the user's pyplot backend is left alone
+    # (matplotlib.use("Agg") would switch it, e.g. in a notebook).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _tidy(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(True, color="#e5e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _elbow(seg: Segmentation) -> Figure | None:
+    choice = seg.k_choice
+    if not choice.metrics:
+        return None
+    ks, inertia = choice.ks, choice.metric("inertia")
+    by_k = dict(zip(ks, inertia, strict=True))
+    fig = _figure(7, 4.2)
+    ax = fig.add_subplot()
+    ax.plot(ks, inertia, marker="o", color="#4e79a7", linewidth=2.2, label="WCSS")
+    knee = choice.votes.get("elbow")
+    if knee is not None and knee in by_k:
+        ax.axvline(knee, color=KNEE, linestyle="--", linewidth=1.4)
+        ax.plot(
+            [knee],
+            [by_k[knee]],
+            "o",
+            markersize=15,
+            markerfacecolor="none",
+            markeredgecolor=KNEE,
+            markeredgewidth=2.5,
+            label=f"knee (elbow) k={knee}",
+        )
+    if seg.k in by_k:
+        ax.axvline(seg.k, color=CHOSEN, linewidth=1.2)
+        ax.plot([seg.k], [by_k[seg.k]], "*", markersize=16, color=CHOSEN, label=f"chosen k={seg.k}")
+    ax.set_xticks(ks)
+    ax.set_xlabel("number of segments k")
+    ax.set_ylabel("within-cluster sum of squares")
+    ax.set_title("Elbow: WCSS by k", loc="left", fontweight="bold")
+    ax.legend(frameon=False)
+    _tidy(ax)
+    return fig
+
+
+def _metrics(seg: Segmentation) -> Figure | None:
+    from custseg.outputs.report.figures import METRICS
+
+    choice = seg.k_choice
+    if not choice.metrics:
+        return None
+    ks = choice.ks
+    fig = _figure(13, 3.8)
+    axes = fig.subplots(1, 3)
+    for ax, (name, title, _) in zip(axes, METRICS, strict=True):
+        ys = np.array([np.nan if v is None else v for v in choice.metric(name)], dtype=float)
+        ax.plot(ks, ys, marker="o", color="#4e79a7", linewidth=2)
+        best = choice.votes.get(name)
+        if best is not None and best in ks:
+            ax.plot(
+                [best],
+                [ys[ks.index(best)]],
+                "o",
+                markersize=14,
+                markerfacecolor="none",
+                markeredgecolor=KNEE,
+                markeredgewidth=2.5,
+            )
+        ax.axvline(seg.k, color=CHOSEN, linewidth=1.2)
+        ax.set_xticks(ks)
+        ax.set_xlabel("k")
+        ax.set_title(title, fontsize=11)
+        _tidy(ax)
+    fig.suptitle(
+        f"Quality criteria by k (red line: k={seg.k} used; rings: each one's best)",
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+    )
+    return fig
+
+
+def _scatter(seg: Segmentation, colors: dict[int, str], max_points: int) -> Figure | None:
+    axes = pick_axes(seg, 2)
+    if not axes:
+        return None
+    positions = sample_positions(seg, max_points)
+    data = seg.values().iloc[positions][axes].to_numpy(dtype=float)
+    labels = seg.labels[positions]
+    centers = seg.centers
+    size = 22 if len(positions) <= 1000 else 6
+    fig = _figure(8.5, 6)
+    ax = fig.add_subplot()
+    for p in seg.profiles:
+        rows = labels == p.id
+        ax.scatter(
+            data[rows, 0],
+            data[rows, 1],
+            s=size,
+            color=colors[p.id],
+            alpha=0.7,
+            linewidths=0,
+            label=_text(p.name),
+        )
+    for p in seg.profiles:
+        ax.scatter(
+            [centers.loc[p.id, axes[0]]],
+            [centers.loc[p.id, axes[1]]],
+            s=190,
+            marker="D",
+            color=colors[p.id],
+            edgecolors=INK,
+            linewidths=2,
+            zorder=3,
+        )
+    ax.scatter(
+        [],
+        [],
+        s=90,
+        marker="D",
+        color="white",
+        edgecolors=INK,
+        linewidths=2,
+        label="segment centre",
+    )
+    ax.set_xlabel(_text(axes[0]))
+    ax.set_ylabel(_text(axes[1]))
+    note = sample_note(len(positions), int(seg.used.sum()))
+    ax.set_title(
+        _text(f"Segments on {axes[0]} and {axes[1]} ({note})"),
+        loc="left",
+        fontweight="bold",
+        fontsize=11,
+    )
+    ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
+    _tidy(ax)
+    return fig
+
+
+def _sizes(seg: Segmentation, colors: dict[int, str]) -> Figure | None:
+    if not seg.profiles:
+        return None
+    fig = _figure(8, 0.5 * len(seg.profiles) + 1.4)
+    ax = fig.add_subplot()
+    names = [_text(p.name) for p in seg.profiles]
+    sizes = [p.size for p in seg.profiles]
+    y = np.arange(len(names))
+    ax.barh(y, sizes, color=[colors[p.id] for p in seg.profiles])
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    for yi, p in zip(y, seg.profiles, strict=True):
+        ax.text(p.size, yi, f" {p.size:,} ({p.share:.1%})", va="center", fontsize=9)
+    ax.set_xlim(0, max(sizes) * 1.22)
+    ax.set_xlabel("customers")
+    ax.set_title("Segment sizes", loc="left", fontweight="bold")
+    _tidy(ax)
+    ax.grid(False, axis="y")
+    return fig
+
+
+def _heatmap(seg: Segmentation) -> Figure | None:
+    import pandas as pd
+    import seaborn as sns
+
+    features = list(seg.plan.numeric)
+    if not features or not seg.profiles:
+        return None
+    index = pd.DataFrame(
+        profile_matrix(seg, "index", features),
+        index=[_text(p.name) for p in seg.profiles],
+        columns=[_text(f) for f in features],
+    )
+    fig = _figure(max(6.0, 1.3 * len(features) + 4), 0.55 * len(seg.profiles) + 2)
+    ax = fig.add_subplot()
+    colour = pd.DataFrame(index_colour(index.to_numpy()), index=index.index, columns=index.columns)
+    ticks = list(range(-INDEX_OCTAVES, INDEX_OCTAVES + 1))
+    with warnings.catch_warnings():  # seaborn's own use of a deprecated colormap call
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(
+            colour,
+            ax=ax,
+            annot=index.round(0).to_numpy(),
+            fmt=".0f",
+            cmap="RdBu_r",
+            center=0,
+            vmin=-INDEX_OCTAVES,
+            vmax=INDEX_OCTAVES,
+            linewidths=0.5,
+            linecolor="white",
+            cbar_kws={"label": "index (100 = all customers)", "ticks": ticks},
+        )
+    ax.collections[0].colorbar.set_ticklabels([f"{100 * 2.0**t:g}" for t in ticks])
+    ax.set_title(
+        "Segment profiles: mean as index against all customers", loc="left", fontweight="bold"
+    )
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    return fig

@@ -1,0 +1,61 @@
+"""The run summary: computed once, serves ``summary.json``, the terminal and the HTML report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from custseg.versions import versions
+
+if TYPE_CHECKING:
+    from custseg.segmentation import Segmentation
+
+
+def json_ready(value):
+    """JSON-ready: numpy scalars to Python, NaN/inf to None, floats to 10 digits."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        # 10 significant digits: the same run gives the same file whatever the thread count
+        # (parallel sums differ in the last bits).
+        return float(f"{value:.10g}") if np.isfinite(value) else None
+    return value
+
+
+def build_summary(seg: Segmentation) -> dict:
+
+    choice = seg.k_choice
+    chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
+    summary = {
+        "created": seg.created,
+        "source": seg.table.source,
+        "n_rows": seg.n_rows,
+        "n_rows_used": seg.n_used,
+        "n_columns": int(seg.table.frame.shape[1]),
+        "roles": dict(seg.table.roles),
+        "features": seg.features,
+        "numeric_features": list(seg.plan.numeric),
+        "categorical_features": list(seg.plan.categorical),
+        "log_features": list(seg.plan.log),
+        "scale": seg.plan.scale,
+        "missing": {"policy": seg.missing_policy, "counts": seg.missing},
+        "k": seg.k,
+        "k_recommended": choice.recommended,
+        "k_reason": choice.reason,
+        "k_votes": choice.votes,
+        "silhouette_sample_size": choice.silhouette_sample,
+        "metrics": choice.metrics,
+        "inertia": seg.model.inertia_,
+        "silhouette": chosen.get("silhouette"),
+        "segments": [p.to_dict() for p in seg.profiles],
+        "centers": seg.centers.to_dict(orient="records"),
+        "params": seg.params,
+        "notes": seg.notes,
+        "versions": versions(),
+    }
+    return json_ready(summary)
