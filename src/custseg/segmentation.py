@@ -47,6 +47,7 @@ class Segmentation:
     missing_policy: str
     params: dict
     notes: list[str] = field(default_factory=list)
+    options: SegmentOptions = field(default_factory=SegmentOptions)  # what the run was told
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     # ------------------------------------------------------------ views
@@ -245,6 +246,7 @@ def assemble(
         missing_policy=options.missing,
         params=params,
         notes=notes,
+        options=options,
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result

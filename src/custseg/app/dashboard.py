@@ -26,14 +26,14 @@ loaded = views.guard("reading the data", load_request) if load_request else None
 if loaded is not None:
     with st.sidebar:
         table = views.role_editor(loaded)
-    settings = None
+    options = None
     if views.guard("choosing features", state.numeric_features, table):
         with st.sidebar:
             st.header("2 · Features")
-            settings = views.feature_controls(loaded, table)
-    if settings is not None:
-        key = state.search_key(loaded, table, settings)
-        base = views.run_search(key, table, settings)
+            options = views.feature_controls(loaded, table)
+    if options is not None:
+        key = state.search_key(loaded, table, options)
+        base = views.run_search(key, table, options)
         if base is not None:
             with st.sidebar:
                 st.header("3 · Segments")

@@ -1,7 +1,8 @@
 """Cached library calls behind the dashboard: loading, the k search, the result at a chosen k.
 
 Every cache is keyed explicitly: a *data key* naming the content (the sample, an upload's
-SHA-256, a server file's path, size and modification time), the column roles and the settings.
+SHA-256, a server file's path, size and modification time), the column roles and the run's
+``SegmentOptions``.
 So moving the k slider reuses the loaded table and the k search (``segment(k_choice=...)``)
 and only profiles the chosen k. The caches live in ``st.cache_resource`` (one per server, shared
 by sessions); results are frozen ``Segmentation`` objects that the app never changes.
@@ -25,6 +26,7 @@ from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import write_csv
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
+from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
 from custseg.segmentation import Progress, Segmentation, segment
 
@@ -38,17 +40,6 @@ class Loaded:
 
     key: str
     table: Table
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the k search depends on besides the data."""
-
-    features: tuple[str, ...]
-    scale: str = "standard"
-    missing: str = "impute"
-    log: bool = False  # log-transform the skewed money-like features ("auto")
-    one_hot: tuple[str, ...] = ()  # categorical columns added as 0/1 features
 
 
 class LRU:
@@ -207,27 +198,21 @@ def overview(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> pd.
 # ---------------------------------------------------------------- segmenting
 
 
-def search_key(loaded: Loaded, table: Table, settings: Settings) -> tuple:
-    return (loaded.key, tuple(table.roles.items()), settings)
+def search_key(loaded: Loaded, table: Table, options: SegmentOptions) -> tuple:
+    return (loaded.key, tuple(table.roles.items()), options)
 
 
 def is_searched(key: tuple) -> bool:
     return key in _searches()
 
 
-def search(key: tuple, table: Table, settings: Settings, progress: Progress | None = None):
+def search(
+    key: tuple, table: Table, options: SegmentOptions, progress: Progress | None = None
+) -> Segmentation:
     """The recommended segmentation and its k search, computed once per key."""
     found = _searches().get(key)
     if found is None:
-        found = segment(
-            table,
-            features=list(settings.features),
-            scale=settings.scale,
-            log="auto" if settings.log else None,
-            one_hot=list(settings.one_hot),
-            missing=settings.missing,
-            progress=progress,
-        )
+        found = segment(table, options, progress=progress)
         _searches().put(key, found)
     return found
 
@@ -238,16 +223,7 @@ def at_k(key: tuple, base: Segmentation, k: int) -> Segmentation:
         return base
     found = _fits().get((key, k))
     if found is None:
-        found = segment(
-            base.table,
-            features=list(base.plan.numeric),
-            scale=base.plan.scale,
-            log=list(base.plan.log),
-            one_hot=list(base.plan.categorical),
-            missing=base.missing_policy,
-            k=k,
-            k_choice=base.k_choice,
-        )
+        found = segment(base.table, base.options.replace(k=k), k_choice=base.k_choice)
         _fits().put((key, k), found)
     return found
 

@@ -19,6 +19,7 @@ import streamlit as st
 from custseg.app import charts, state
 from custseg.exceptions import CustsegError, DataError
 from custseg.outputs.report._common import segment_colors
+from custseg.pipeline.options import SegmentOptions
 from custseg.read import ROLES, Table
 from custseg.segmentation import Segmentation
 
@@ -140,7 +141,7 @@ def role_editor(loaded: state.Loaded) -> Table:
     return state.with_roles(table, roles)
 
 
-def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | None:
+def feature_controls(loaded: state.Loaded, table: Table) -> SegmentOptions | None:
     """Feature set (with the 2D/3D presets), scaling, log and one-hot options, missing values."""
     named = state.presets(table)
     numeric = state.numeric_columns(table)
@@ -172,7 +173,13 @@ def feature_controls(loaded: state.Loaded, table: Table) -> state.Settings | Non
     if not features:
         st.warning("Choose at least one feature.")
         return None
-    return state.Settings(tuple(features), scale, missing, log, tuple(one_hot))
+    return SegmentOptions(
+        features=tuple(features),
+        scale=scale,
+        missing=missing,
+        log="auto" if log else None,
+        one_hot=tuple(one_hot),
+    )
 
 
 def k_control(key: tuple, base: Segmentation) -> tuple[int, bool]:
@@ -190,10 +197,10 @@ def k_control(key: tuple, base: Segmentation) -> tuple[int, bool]:
 # ---------------------------------------------------------------- running
 
 
-def run_search(key: tuple, table: Table, settings: state.Settings) -> Segmentation | None:
+def run_search(key: tuple, table: Table, options: SegmentOptions) -> Segmentation | None:
     """The k search, with a progress bar the first time a key is computed."""
     if state.is_searched(key):
-        return guard("segmenting", state.search, key, table, settings)
+        return guard("segmenting", state.search, key, table, options)
     bar = st.progress(0.0, text="Preparing the features ...")
 
     def progress(step: str, done: int, total: int) -> None:
@@ -201,7 +208,7 @@ def run_search(key: tuple, table: Table, settings: state.Settings) -> Segmentati
         bar.progress(done / total if total else 1.0, text=text)
 
     try:
-        return guard("segmenting", state.search, key, table, settings, progress)
+        return guard("segmenting", state.search, key, table, options, progress)
     finally:
         bar.empty()
 

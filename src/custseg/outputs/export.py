@@ -20,6 +20,7 @@ import pandas as pd
 
 from custseg.exceptions import OutputExistsError
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
+from custseg.outputs.report import render_html, write_png
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -136,8 +137,6 @@ def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
 def write_run_files(seg: Segmentation, folder: Path, say: Callable[[str], None]) -> None:
     """``summary.json``, the model and ``report.html`` into ``folder`` (a staging folder); every
     engine writes these the same way, next to its own per-customer output."""
-    from custseg.outputs.report import render_html
-
     say("summary.json")
     (folder / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
     say(MODEL_FILENAME)
@@ -187,8 +186,6 @@ def write_outputs(
         files = {name: tmp / name for name in names}
         placed = publish(files, out_dir)
     if png is not None:
-        from custseg.outputs.report.static import write_png
-
         say("png")
         placed["png"] = Path(png)
         write_png(seg, png)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from kneed import KneeLocator
 from sklearn import config_context
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
@@ -62,8 +63,6 @@ def knee(ks: Sequence[int], inertia: Sequence[float]) -> int | None:
     """The knee of the elbow curve (Kneedle), or ``None`` when the curve has none."""
     if len(ks) < 3:
         return None
-    from kneed import KneeLocator
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = KneeLocator(list(ks), list(inertia), curve="convex", direction="decreasing").knee

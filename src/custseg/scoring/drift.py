@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2_contingency
 
 if TYPE_CHECKING:
     from custseg.scoring.scorer import SegmentModel
@@ -60,8 +61,6 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
 
 def two_sample_p(expected_shares: np.ndarray, n_train: int, counts: np.ndarray) -> float | None:
     """p-value of a chi-square test that training and new rows fill the bins alike."""
-    from scipy.stats import chi2_contingency
-
     train = np.asarray(expected_shares, dtype=float) * max(n_train, 1)
     table = np.vstack([train, np.asarray(counts, dtype=float)])
     table = table[:, table.sum(axis=0) > 0]

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,9 +32,7 @@ from custseg.read import (
     non_numeric_cells,
     normalise_name,
 )
-
-if TYPE_CHECKING:
-    from custseg.scoring.drift import DriftReport
+from custseg.scoring.drift import DriftReport, drift_report
 
 MAX_MODEL_VALUE = 1e150  # model-space magnitude above which a row cannot be scored
 
@@ -192,8 +189,6 @@ class SegmentModel:
         Prediction
             Assignments, drift report, column mapping, unused columns and notes.
         """
-        from custseg.scoring.drift import drift_report
-
         table = self._table(data, id_column)
         assignments, mapping, X, labels, notes = self._assign(table)
         drift = drift_report(self, X, labels)
