@@ -6,11 +6,42 @@ temporary file behind. Files get the usual permissions (``0o666`` minus the umas
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+from custseg.exceptions import DiskFullError
+
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _megabytes(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+@contextmanager
+def disk_space(folder: Path, written: Callable[[], int] = lambda: 0) -> Iterator[None]:
+    """Turn "no space left on device" into a DiskFullError naming the folder and the space.
+
+    ``written`` says how many bytes were written before the disk filled: at least that much more
+    free space is needed.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in NO_SPACE:
+            raise
+        free = shutil.disk_usage(folder).free if folder.exists() else 0
+        raise DiskFullError(
+            f"Not enough disk space in '{folder}': the disk filled up after "
+            f"{_megabytes(written())} of output ({_megabytes(free)} free). The previous outputs "
+            "are unchanged; free some space there, or write to another folder (--out)."
+        ) from exc
 
 
 def temp_sibling(path: str | Path) -> Path:
@@ -29,7 +60,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     path = Path(path)
     tmp = temp_sibling(path)
     try:
-        with open(tmp, "wb") as handle:
+        with disk_space(path.parent, lambda: tmp.stat().st_size), open(tmp, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

@@ -53,6 +53,10 @@ class OutputExistsError(CustsegError, FileExistsError):
     """An output would overwrite an existing file without ``force``."""
 
 
+class DiskFullError(CustsegError, OSError):
+    """The disk filled up while writing outputs; the previous outputs are unchanged."""
+
+
 class ModelFileError(CustsegError, ValueError):
     """A model file is unreadable, untrusted or from an incompatible version."""
 

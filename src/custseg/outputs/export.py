@@ -18,6 +18,12 @@ from typing import IO, TYPE_CHECKING
 
 import pandas as pd
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; outputs are still staged and replaced atomically
+    fcntl = None
+
+from custseg.atomic import disk_space
 from custseg.exceptions import OutputExistsError
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.outputs.report import render_html, write_png
@@ -81,15 +87,65 @@ def _nullable_text(schema):
     return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
 
 
+STAGING_PREFIX = ".custseg-"
+
+
 @contextmanager
-def staging(out_dir: Path):
-    """A temporary folder inside ``out_dir``, removed whatever happens."""
+def staging(out_dir: Path, notes: list[str] | None = None):
+    """A temporary folder inside ``out_dir``, removed whatever happens.
+
+    The folder is locked while the run lives, so the next run can tell the staging folders of
+    killed runs (lock free) from those of live ones, and removes only the former.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".custseg-", dir=out_dir))
+    with folder_lock(out_dir):  # no other run cleans up between our mkdtemp and our lock
+        removed = remove_stale_staging(out_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        fd = None
+        if fcntl is not None:
+            fd = os.open(tmp, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    if removed and notes is not None:
+        notes.append(
+            f"removed {removed} unfinished output folder{'s' if removed != 1 else ''} "
+            f"({STAGING_PREFIX}*) left in '{out_dir}' by interrupted runs"
+        )
     try:
-        yield tmp
+        with disk_space(out_dir, lambda: _size(tmp)):
+            yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if fd is not None:
+            os.close(fd)
+
+
+def remove_stale_staging(out_dir: Path) -> int:
+    """Remove custseg's own staging folders in ``out_dir`` that no live run holds."""
+    if fcntl is None:  # cannot tell a live run's folder from a dead one's: leave them
+        return 0
+    removed = 0
+    for folder in out_dir.glob(f"{STAGING_PREFIX}*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while its run is alive
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += not folder.exists()
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def check_free(paths: list[Path], force: bool, elsewhere: str = "another --out folder") -> None:
@@ -104,8 +160,9 @@ def check_free(paths: list[Path], force: bool, elsewhere: str = "another --out f
 @contextmanager
 def folder_lock(out_dir: Path):
     """An exclusive lock on ``out_dir`` so concurrent runs publish whole sets, one at a time."""
-    import fcntl
-
+    if fcntl is None:
+        yield
+        return
     fd = os.open(out_dir, os.O_RDONLY)  # flock on the folder itself: no lock file left behind
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -176,7 +233,7 @@ def write_outputs(
     names = [*OUTPUTS, *extra]
     check_free([out_dir / name for name in names], force)
     say = step or (lambda _name: None)
-    with staging(out_dir) as tmp:
+    with staging(out_dir, seg.notes) as tmp:
         say("segments.csv")
         write_csv(seg.assignments(), tmp / "segments.csv", raw=raw_csv)
         write_run_files(seg, tmp, say)
