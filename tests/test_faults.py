@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from custseg import sample_customers, segment
-from custseg.exceptions import DiskFullError
+from custseg.exceptions import DiskFullError, SourceError
 from custseg.outputs import export
 from custseg.outputs.export import STAGING_PREFIX, write_outputs
 
@@ -51,7 +51,7 @@ def test_staging_left_by_killed_runs_is_removed_by_the_next_run(tmp_path):
     assert done.returncode == 0, done.stderr
     assert _staging(out) == []
     assert "unfinished output folder" in done.stdout
-    assert {p.name for p in out.iterdir()} == {*export.OUTPUTS}
+    assert {p.name for p in out.iterdir()} == {*export.OUTPUTS, export.MANIFEST}
 
 
 def test_a_live_runs_staging_folder_is_kept(tmp_path, seg):
@@ -93,3 +93,16 @@ def test_full_disk_from_the_cli_exits_2_without_traceback(tmp_path, monkeypatch)
     result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "o"), "-q", "--k", "3"])
     assert result.exit_code == 2
     assert "Not enough disk space" in result.output and "Traceback" not in result.output
+
+
+def test_the_manifest_tells_a_whole_set_from_a_mixed_one(tmp_path, seg):
+    out = tmp_path / "out"
+    write_outputs(seg, out)
+    assert export.check_manifest(out)  # whole: the run id
+    assert export.check_manifest(out, [export.MODEL_FILENAME])
+    # A kill between two moves: a newer summary.json beside the older files.
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    assert export.check_manifest(out, [export.MODEL_FILENAME])  # the model itself is whole
+    with pytest.raises(SourceError, match=r"not the set one run wrote: 'summary.json'"):
+        export.check_manifest(out)
+    assert export.check_manifest(tmp_path) is None  # no manifest: outputs of an older custseg
