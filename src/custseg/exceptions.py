@@ -39,10 +39,10 @@ class OptionError(ConfigError):
     def __init__(self, parameter: str, message: str):
         self.parameter = parameter
         self.message = message
-        super().__init__(message.format(option=parameter))
+        super().__init__(message.replace("{option}", parameter))
 
     def for_flag(self, flag: str) -> str:
-        return self.message.format(option=flag)
+        return self.message.replace("{option}", flag)
 
 
 class SourceError(CustsegError, OSError):
