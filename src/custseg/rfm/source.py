@@ -1,7 +1,8 @@
 """Read a transactions table into Arrow: any format :mod:`custseg.read` takes, plus headerless and
 whitespace-aligned text files (order histories are often exported that way, e.g. CDNOW).
 
-Ids stay text (``00042`` keeps its zeros). Sampling and encoding are the table reader's.
+Ids stay text (``00042`` keeps its zeros). Sampling, encoding and delimiter sniffing are the
+table reader's; only what headerless files need is added here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from custseg.exceptions import SourceError
-from custseg.read import SAMPLE_BYTES, Table, load, text_sample
+from custseg.read import SAMPLE_BYTES, Table, load, sniff_delimiter, text_sample
 from custseg.rfm.columns import ROLES_ORDER, column_position, match_name, named_like
 from custseg.text import error_text
 
@@ -154,13 +155,17 @@ def _read_text(path: Path, delimiter, encoding, columns: dict, notes: list[str])
 
 
 def transaction_delimiter(text: str, lines: list[str], path: Path) -> str:
-    """The field separator of a transactions file: the first that splits every sampled line into
-    the same number of fields (quote-aware), else whitespace."""
+    """The field separator of a transactions file: the table reader's guess, held to more.
+
+    A headerless file's columns are found by position, so the separator must split every sampled
+    line (``lines``, from the sample ``text``) into the same number of fields. Whitespace-aligned
+    exports (CDNOW) are common among order histories, and the table reader does not take them.
+    """
     if path.suffix.lower() == ".tsv":
-        return "\t"
-    for cand in (",", "\t", ";", "|"):  # quote-aware: "SET OF 3, RED" is one field
-        if _one_width(csv.reader(lines, delimiter=cand)):
-            return cand
+        return "\t"  # sniffing could take thousands commas ("1,234.50") for the separator
+    found = sniff_delimiter(text, default=",")
+    if _one_width(csv.reader(lines, delimiter=found)):  # quote-aware: "SET OF 3, RED"
+        return found
     if _one_width(ln.split() for ln in lines):
         return r"\s+"
     raise SourceError(
