@@ -32,6 +32,7 @@ class RFMSegmentation(Segmentation):
     """A :class:`Segmentation` of RFM features, with the RFM report and score comparison."""
 
     rfm_report: dict = field(default_factory=dict)
+    rfm_options: RFMOptions = field(default_factory=RFMOptions)  # what the prepare step was told
 
     @property
     def rfm_table(self) -> pd.DataFrame:
@@ -113,7 +114,7 @@ def segment_rfm(
     params |= {"returns": rfm.returns, "as_of": report["as_of"], "dayfirst": rfm.dayfirst}
     values = {f.name: getattr(seg, f.name) for f in fields(seg)}
     values["params"] = params
-    result = RFMSegmentation(**values, rfm_report=report)
+    result = RFMSegmentation(**values, rfm_report=report, rfm_options=rfm)
     for key, cached in vars(seg).items():  # cached views (e.g. feature values) carry over
         if key not in values:
             vars(result)[key] = cached
