@@ -567,9 +567,9 @@ def test_features_and_log_options():
     assert seg.plan.log == ("frequency", "monetary", "avg_order_value")
     seg = segment_rfm(synthetic_customers(), log="none", k=2, k_range=[2], n_init=2)
     assert seg.plan.log == ()
-    with pytest.raises(ConfigError, match=r"--features: 'age'; RFM features are recency"):
+    with pytest.raises(ConfigError, match=r"features: 'age'; RFM features are recency"):
         segment_rfm(synthetic_customers(), features=["age"])
-    with pytest.raises(ConfigError, match="--returns must be net or exclude"):
+    with pytest.raises(ConfigError, match="returns must be net or exclude"):
         rfm_features(known(), returns="keep")
 
 
