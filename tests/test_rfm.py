@@ -759,5 +759,6 @@ def test_rfm_features_csv_is_published_with_the_other_outputs(tx_csv, tmp_path):
         "model.skops",
         "report.html",
         "rfm_features.csv",
+        "manifest.json",
     }
     assert pd.read_csv(out / "rfm_features.csv")["customer"].nunique() == 260
