@@ -45,11 +45,11 @@ from custseg.features import FeaturePlan
 from custseg.outputs.model_reference import input_checksum, training_reference
 from custseg.outputs.model_trust import DIGEST_PREFIX, MODEL_FILENAME, digest, read_trusted
 from custseg.scoring.drift import bin_index
+from custseg.scoring.scorer import SegmentModel
 from custseg.text import error_text
 from custseg.versions import versions
 
 if TYPE_CHECKING:
-    from custseg.scoring.scorer import SegmentModel
     from custseg.segmentation import Segmentation
 
 __all__ = [
@@ -243,8 +243,6 @@ def load_model(path: str | Path) -> SegmentModel:
         The file is missing, not a custseg model, names an untrusted type, was changed after it
         was written, comes from a newer custseg, or no longer scores its probe points as saved.
     """
-    from custseg.scoring.scorer import SegmentModel
-
     state = load_state(path)
     plan = state["plan"]
     try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -267,8 +268,6 @@ def _sizes(summary: dict, colors: dict[int, str]) -> Figure | None:
 
 
 def _heatmap(summary: dict) -> Figure | None:
-    import seaborn as sns  # about 0.1 s to import, for this one chart: loaded when drawn
-
     features = list(summary["numeric_features"])
     segments = summary["segments"]
     if not features or not segments:
