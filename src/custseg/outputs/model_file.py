@@ -1,9 +1,8 @@
 """Save and load fitted models safely: skops format, only an explicit list of trusted types.
 
-A model file never runs code on load. Before anything is constructed, every node of the file's
-schema is checked against ``TRUSTED_TYPES`` and ``TRUSTED_LOADERS``; a file naming anything else
-(a tampered file, a pickle, a function such as ``os.system``, an estimator custseg never writes)
-is refused with a :class:`~custseg.exceptions.ModelFileError`.
+A model file never runs code on load: :mod:`custseg.outputs.model_trust` checks every type it
+names before anything is constructed. What it keeps about the training rows (drift reference,
+probe points) is built by :mod:`custseg.outputs.model_reference`.
 
 Integrity. Since format 2 the archive's comment holds a SHA-256 of its members, and the file
 carries *probe points* (the training deciles and segment centres, not customer rows) with their
@@ -29,9 +28,7 @@ with the reason. History:
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -40,142 +37,42 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import sklearn
 
 from custseg.atomic import atomic_write
 from custseg.exceptions import ModelFileError
-from custseg.features import FeaturePlan, feature_frame
+from custseg.features import FeaturePlan
+from custseg.outputs.model_reference import input_checksum, training_reference
+from custseg.outputs.model_trust import DIGEST_PREFIX, MODEL_FILENAME, digest, read_trusted
 from custseg.scoring.drift import bin_index
+from custseg.scoring.scorer import SegmentModel
 from custseg.text import error_text
 from custseg.versions import versions
 
 if TYPE_CHECKING:
-    from custseg.scoring.scorer import SegmentModel
     from custseg.segmentation import Segmentation
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MODEL_FILENAME",
+    "load_model",
+    "load_state",
+    "model_state",
+    "save_model",
+    "write_state",
+]
 
 FORMAT = "custseg-model"
 FORMAT_VERSION = 3
 OLDEST_READABLE = 1
-MODEL_FILENAME = "model.skops"
-MAX_MODEL_BYTES = 200 * 1024 * 1024  # compressed or uncompressed; real models are kilobytes
-_DIGEST_PREFIX = b"custseg-sha256:"
-N_BINS = 10  # drift reference: deciles of each numeric feature
-
-# Every type a custseg model file may name. Nothing outside this list is constructed.
-TRUSTED_TYPES = [
-    "custseg.model.Segmenter",
-    "custseg.features.log1p_columns",
-    "custseg.features.column_median",
-    "custseg.features.expm1_columns",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._data.MinMaxScaler",
-    "sklearn.preprocessing._data.RobustScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "sklearn.utils._bunch.Bunch",
-    "numpy.dtype",
-    "numpy.float64",
-    "numpy.float32",
-    "numpy.int64",
-    "numpy.int32",
-    "numpy.bool",
-    "numpy.str_",
-    "numpy.ndarray",
-    "builtins.slice",
-    "builtins.object",
-    "builtins.str",
-    "builtins.float",
-    "builtins.int",
-    "builtins.bool",
-    "builtins.NoneType",
-    "builtins.tuple",
-    "builtins.list",
-    "builtins.dict",
-]
-# The skops node kinds those types are stored as (no reduce, method, partial or operator nodes).
-TRUSTED_LOADERS = frozenset(
-    {
-        "DictNode",
-        "ListNode",
-        "TupleNode",
-        "SliceNode",
-        "JsonNode",
-        "TypeNode",
-        "FunctionNode",
-        "ObjectNode",
-        "DTypeNode",
-        "NdArrayNode",
-    }
-)
 
 
 # ---------------------------------------------------------------- saving
 
 
-def input_checksum(seg: Segmentation) -> str:
-    """SHA-256 of the input file, or of the DataFrame's content when there is no file."""
-    path = Path(seg.table.source)
-    digest = hashlib.sha256()
-    if seg.table.source != "DataFrame" and path.is_file():
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    else:
-        digest.update(pd.util.hash_pandas_object(seg.table.frame, index=False).to_numpy())
-    return digest.hexdigest()
-
-
-DECILES = [i / N_BINS for i in range(N_BINS + 1)]
-
-
-def numeric_reference(values: pd.Series, deciles: list[float] | None = None) -> dict:
-    """Decile bin edges of a training feature and the share of training rows in each bin.
-
-    ``deciles`` (the 11 of ``DECILES``), when already computed, saves sorting the column again.
-    """
-    finite = values.dropna().to_numpy(dtype=float)
-    n = len(values)
-    if len(finite) == 0:
-        return {"edges": [], "shares": [1.0], "missing": 1.0}
-    inner = np.quantile(finite, DECILES[1:-1]) if deciles is None else deciles[1:-1]
-    edges = sorted({float(e) for e in inner})
-    counts = np.bincount(bin_index(finite, edges), minlength=len(edges) + 1)
-    return {
-        "edges": edges,
-        "shares": (counts / len(finite)).tolist(),
-        "missing": float((n - len(finite)) / n) if n else 0.0,
-    }
-
-
-def _probes(seg: Segmentation, deciles: pd.DataFrame) -> pd.DataFrame:
-    """Synthetic probe rows: each decile of every numeric feature, then each segment centre."""
-    numeric = list(seg.plan.numeric)
-    rows = deciles[numeric].reset_index(drop=True)
-    rows = pd.concat([rows, seg.centers[numeric].reset_index(drop=True)], ignore_index=True)
-    for col in seg.plan.categorical:
-        used = seg.table.frame.loc[seg.used, col].dropna().astype(str)
-        rows[col] = used.mode().iloc[0] if len(used) else None
-    return rows
-
-
 def model_state(seg: Segmentation) -> dict:
     """Everything scoring needs, as plain containers plus the fitted estimators."""
-
-    values = seg.values()
-    if not seg.used.all():
-        values = values.loc[seg.used]
-    # One sort per column serves the probes, the stored deciles and the drift bins.
-    deciles = values.quantile(DECILES)
-    probes = _probes(seg, deciles)
-    probe_distances = seg.model.transform(
-        seg.preprocessor.transform(feature_frame(probes, seg.plan))
-    )
-    categories = {}
-    for col in seg.plan.categorical:
-        text = feature_frame(seg.table.frame.loc[seg.used], FeaturePlan((), (col,)))[col]
-        categories[col] = {str(k): float(v) for k, v in text.value_counts(normalize=True).items()}
+    training, selfcheck = training_reference(seg)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -189,21 +86,8 @@ def model_state(seg: Segmentation) -> dict:
         },
         "roles": {c: seg.table.roles[c] for c in seg.plan.columns},
         "profiles": [p.to_dict() for p in seg.profiles],
-        "training": {
-            "shares": {str(p.id): p.share for p in seg.profiles},
-            # Deciles of each numeric feature (kept for format 1 readers and the API).
-            "quantiles": {c: deciles[c].tolist() for c in seg.plan.numeric},
-            # The reference for drift checks: bins and shares as the training rows fill them.
-            "bins": {
-                c: numeric_reference(values[c], deciles[c].tolist()) for c in seg.plan.numeric
-            },
-            "categories": categories,
-        },
-        "selfcheck": {
-            "columns": list(probes.columns),
-            "rows": [[_plain(v) for v in row] for row in probes.itertuples(index=False)],
-            "distances": probe_distances.tolist(),
-        },
+        "training": training,
+        "selfcheck": selfcheck,
         "metadata": {
             "created": seg.created,
             "n_rows": seg.n_used,
@@ -217,30 +101,15 @@ def model_state(seg: Segmentation) -> dict:
     }
 
 
-def _plain(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _digest(zf: zipfile.ZipFile) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(zf.namelist()):
-        data = zf.read(name)
-        digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
-    return digest.hexdigest()
-
-
 def write_state(state: dict, path: str | Path) -> Path:
     """Write a state dict as a skops archive with its checksum, atomically."""
+    # skops takes seconds to import; only reading and writing model files need it.
     import skops.io as sio
 
     buffer = io.BytesIO()
     sio.dump(state, buffer)
     with zipfile.ZipFile(buffer, "a") as zf:
-        zf.comment = _DIGEST_PREFIX + _digest(zf).encode()
+        zf.comment = DIGEST_PREFIX + digest(zf).encode()
     return atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
 
 
@@ -264,117 +133,21 @@ def save_model(seg: Segmentation, path: str | Path) -> Path:
 # ---------------------------------------------------------------- loading
 
 
-def schema_types(schema: dict) -> tuple[set[str], set[str]]:
-    """Every ``module.Class`` and every node kind a skops schema names, without building it."""
-    types: set[str] = set()
-    loaders: set[str] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node or "__loader__" in node:
-                types.add(f"{node.get('__module__')}.{node.get('__class__')}")
-                loaders.add(str(node.get("__loader__")))
-                if node.get("__loader__") == "FunctionNode":
-                    content = node.get("content")
-                    if isinstance(content, dict) and "function" in content:
-                        types.add(f"{content.get('module_path')}.{content.get('function')}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return types, loaders
-
-
-def _read_archive(path: Path) -> tuple[bytes, list[str]]:
-    """The file's bytes after the checks that need no loading; also notes for the caller."""
-    if not path.is_file():
-        raise ModelFileError(
-            f"No model file at '{path}'; pass the {MODEL_FILENAME} that custseg run wrote"
-        )
-    if path.stat().st_size > MAX_MODEL_BYTES:
-        raise ModelFileError(
-            f"'{path}' is {path.stat().st_size:,} bytes, too large for a custseg model file"
-        )
-    data = path.read_bytes()
-    not_ours = "only files written by custseg (custseg run, Segmentation.save) can be loaded"
-    if data[:2] != b"PK" and _is_pickle(data):
-        raise ModelFileError(
-            f"Refusing to load '{path}': it looks like a Python pickle, which can run code when "
-            f"loaded; custseg never reads pickles; {not_ours}"
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            if sum(i.file_size for i in zf.infolist()) > MAX_MODEL_BYTES:
-                raise ModelFileError(f"'{path}' unpacks to too much data for a custseg model")
-            if "schema.json" not in zf.namelist():
-                raise ModelFileError(f"'{path}' is a zip archive but not a skops file; {not_ours}")
-            schema = json.loads(zf.read("schema.json"))
-            comment, digest = zf.comment, _digest(zf)
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise ModelFileError(
-            f"'{path}' is not a custseg model file (not a readable skops archive: "
-            f"{error_text(exc)}); {not_ours}"
-        ) from exc
-    types, loaders = schema_types(schema)
-    refused = sorted(types - set(TRUSTED_TYPES)) + sorted(loaders - TRUSTED_LOADERS)
-    if refused:
-        raise ModelFileError(
-            f"Refusing to load '{path}': it names types custseg does not trust "
-            f"({', '.join(refused[:5])}{', ...' if len(refused) > 5 else ''}); it was not "
-            "written by custseg or was tampered with, and nothing in it was run"
-        )
-    notes = []
-    if comment.startswith(_DIGEST_PREFIX):
-        if comment[len(_DIGEST_PREFIX) :].decode("ascii", "replace") != digest:
-            raise ModelFileError(
-                f"Refusing to load '{path}': its checksum does not match its content, so it was "
-                "changed or damaged after custseg wrote it; use the original file or re-run "
-                "custseg run"
-            )
-    else:
-        notes.append("no checksum")
-    return data, notes
-
-
-def _is_pickle(data: bytes) -> bool:
-    """Whether ``data`` parses as a pickle opcode stream (read only, nothing is run)."""
-    import pickletools
-
-    try:
-        for opcode, _arg, _pos in pickletools.genops(io.BytesIO(data)):
-            if opcode.name == "STOP":
-                return True
-    except Exception:
-        return False
-    return False
-
-
 def load_state(path: str | Path) -> dict:
     """Read a model file's state, refusing any type outside the trusted list.
 
     Returns the state upgraded to the current format, with a ``"notes"`` list saying what the
     loader noticed (an older format, a different scikit-learn version, ...).
     """
+    # skops takes seconds to import; only reading and writing model files need it.
     import skops.io as sio
 
     path = Path(path)
-    data, notes = _read_archive(path)
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:
-        raise ModelFileError(f"Could not read '{path}' as a skops file: {error_text(exc)}") from exc
-    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
-    if refused:  # skops sees a type our schema walk did not: refuse as well
-        raise ModelFileError(
-            f"Refusing to load '{path}': it names types custseg does not trust "
-            f"({', '.join(refused[:5])}); it was not written by custseg or was tampered with"
-        )
+    data, trusted, notes = read_trusted(path)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            state = sio.loads(data, trusted=sorted(set(untrusted)))
+            state = sio.loads(data, trusted=trusted)
     except Exception as exc:
         raise ModelFileError(f"Could not load '{path}': {error_text(exc)}") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -394,8 +167,6 @@ def load_state(path: str | Path) -> dict:
         )
     state = _upgrade(state, path)
     saved = state.get("metadata", {}).get("versions", {})
-    import sklearn
-
     if saved.get("scikit-learn") and saved["scikit-learn"] != sklearn.__version__:
         state["notes"].append(
             f"saved with scikit-learn {saved['scikit-learn']}, running {sklearn.__version__}"
@@ -472,8 +243,6 @@ def load_model(path: str | Path) -> SegmentModel:
         The file is missing, not a custseg model, names an untrusted type, was changed after it
         was written, comes from a newer custseg, or no longer scores its probe points as saved.
     """
-    from custseg.scoring.scorer import SegmentModel
-
     state = load_state(path)
     plan = state["plan"]
     try:
@@ -507,8 +276,6 @@ def load_model(path: str | Path) -> SegmentModel:
             ) from exc
         if not np.allclose(got, np.asarray(check["distances"]), rtol=1e-6, atol=1e-9):
             saved = state["metadata"].get("versions", {})
-            import sklearn
-
             raise ModelFileError(
                 f"'{path}' no longer scores its probe points as when it was saved (saved with "
                 f"scikit-learn {saved.get('scikit-learn', '?')}, running {sklearn.__version__}); "

@@ -1,4 +1,4 @@
-"""The run summary: computed once, serves ``summary.json``, the terminal and the HTML report."""
+"""The run summary: computed once, it serves ``summary.json``, the terminal and the reports."""
 
 from __future__ import annotations
 
@@ -28,7 +28,18 @@ def json_ready(value):
 
 
 def build_summary(seg: Segmentation) -> dict:
+    """The run summary: what ``summary.json`` holds and what the report and the terminal show.
 
+    Parameters
+    ----------
+    seg : Segmentation
+        The result of :func:`custseg.segment`.
+
+    Returns
+    -------
+    dict
+        JSON-ready (see :func:`json_ready`); RFM runs add an ``"rfm"`` section to it.
+    """
     choice = seg.k_choice
     chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
     summary = {

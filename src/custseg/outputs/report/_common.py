@@ -1,16 +1,16 @@
-"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice."""
+"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, profile tables.
+
+They read the run summary (``summary.json``'s dict) and plain arrays, never the result itself.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from custseg.exceptions import ConfigError
-from custseg.features import feature_frame
-
-if TYPE_CHECKING:
-    from custseg.segmentation import Segmentation
 
 SEED = 0  # sampling for charts is seeded: the same run always draws the same points
 SILHOUETTE_SAMPLE_MAX = 3000
@@ -23,10 +23,27 @@ PALETTE = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 
+# The criteria compared by k: summary key, chart title, whether lower is better.
+METRICS = (
+    ("silhouette", "Silhouette (higher is better)", False),
+    ("calinski_harabasz", "Calinski-Harabasz (higher is better)", False),
+    ("davies_bouldin", "Davies-Bouldin (lower is better)", True),
+)
 
-def segment_colors(seg: Segmentation) -> dict[int, str]:
-    """One colour per segment id, the same in every chart (HTML and PNG)."""
-    return {p.id: PALETTE[i % len(PALETTE)] for i, p in enumerate(seg.profiles)}
+
+def colors_for(ids: Iterable[int]) -> dict[int, str]:
+    """One colour per segment id, in the order the segments are listed."""
+    return {i: PALETTE[n % len(PALETTE)] for n, i in enumerate(ids)}
+
+
+def summary_colors(summary: dict) -> dict[int, str]:
+    """The colour of each segment of a run summary, the same in every chart (HTML and PNG)."""
+    return colors_for(s["id"] for s in summary["segments"])
+
+
+def segment_colors(seg: Any) -> dict[int, str]:
+    """The same colours from a result's profiles (for the dashboard's cards)."""
+    return colors_for(p.id for p in seg.profiles)
 
 
 def check_max_points(max_points: int) -> int:
@@ -37,13 +54,12 @@ def check_max_points(max_points: int) -> int:
     return int(max_points)
 
 
-def sample_positions(seg: Segmentation, size: int, seed: int = SEED) -> np.ndarray:
-    """Sorted positions of at most ``size`` segmented rows, drawn with a seeded RNG."""
-    used = np.flatnonzero(seg.used)
-    if len(used) <= size:
-        return used
+def sample_positions(candidates: np.ndarray, size: int, seed: int = SEED) -> np.ndarray:
+    """Sorted positions, at most ``size`` of ``candidates``, drawn with a seeded RNG."""
+    if len(candidates) <= size:
+        return candidates
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(used, size, replace=False))
+    return np.sort(rng.choice(candidates, size, replace=False))
 
 
 def sample_note(shown: int, total: int) -> str:
@@ -53,12 +69,12 @@ def sample_note(shown: int, total: int) -> str:
     return f"all {total:,} customers"
 
 
-def pick_axes(seg: Segmentation, n: int) -> list[str]:
+def pick_axes(summary: dict, n: int) -> list[str]:
     """``n`` numeric features to plot: income x spending (and age for 3D) when present."""
-    numeric = list(seg.plan.numeric)
+    numeric = list(summary["numeric_features"])
     if len(numeric) < n:
         return []
-    roles = seg.table.roles
+    roles = summary["roles"]
     preferred = ("income", "spending") if n == 2 else ("age", "income", "spending")
     chosen = []
     for role in preferred:
@@ -69,13 +85,20 @@ def pick_axes(seg: Segmentation, n: int) -> list[str]:
     return chosen[:n]
 
 
-def profile_matrix(seg: Segmentation, attribute: str, features: list[str]) -> np.ndarray:
+def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:
+    """Segments x features array of the segment centres in original units (row = segment id)."""
+    return np.array([[c[f] for f in features] for c in summary["centers"]], dtype=float).reshape(
+        len(summary["centers"]), len(features)
+    )
+
+
+def profile_matrix(segments: list[dict], attribute: str, features: list[str]) -> np.ndarray:
     """Segments x features array of a profile statistic (``"index"``, ``"means"``), NaN for None."""
     rows = []
-    for p in seg.profiles:
-        stats = getattr(p, attribute)
+    for p in segments:
+        stats = p[attribute]
         rows.append([np.nan if stats.get(f) is None else stats[f] for f in features])
-    return np.array(rows, dtype=float).reshape(len(seg.profiles), len(features))
+    return np.array(rows, dtype=float).reshape(len(segments), len(features))
 
 
 INDEX_OCTAVES = 2  # profile heatmap colours saturate at a quarter and four times the average
@@ -88,8 +111,7 @@ def index_colour(index: np.ndarray) -> np.ndarray:
     return np.clip(ratio, -INDEX_OCTAVES, INDEX_OCTAVES)
 
 
-def model_space_rows(seg: Segmentation, positions: np.ndarray) -> np.ndarray:
-    """Rows at ``positions`` (all segmented) as the model sees them."""
-    X = feature_frame(seg.table.frame.iloc[positions], seg.plan)
-    with np.errstate(all="ignore"):
-        return np.asarray(seg.preprocessor.transform(X), dtype=float)
+def k_metric(summary: dict, name: str) -> tuple[list[int], list]:
+    """The candidate ks and one criterion's value at each, from the summary's ``metrics``."""
+    metrics = summary["metrics"]
+    return [m["k"] for m in metrics], [m[name] for m in metrics]

@@ -1,19 +1,19 @@
-"""``render_html``: the run summary and its charts in one self-contained, offline HTML file."""
+"""``render_html``: the run summary and its charts in one self-contained, offline HTML file.
+
+As skrub's TableReport: the summary is computed once (the dict of ``summary.json``), the charts
+are drawn from it and the rows in :class:`ChartData`, and the Jinja template reads the summary.
+"""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-import numpy as np
-import plotly.io as pio
-from markupsafe import Markup
-
-from custseg.atomic import atomic_write
-from custseg.outputs.report._common import check_max_points, segment_colors
-from custseg.outputs.report.figures import CATEGORY_COLORS, Chart, build_charts
+from custseg.outputs.report._common import check_max_points, summary_colors
+from custseg.outputs.report.chart_data import ChartData
+from custseg.outputs.report.figures import draw_charts
+from custseg.outputs.report.figures.base import CATEGORY_COLORS
+from custseg.outputs.report.page import chart_entries, plotly_js, render_page
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -27,9 +27,6 @@ VOTE_LABELS = {
     "davies_bouldin": "Davies-Bouldin (lowest)",
 }
 ACTION_LABELS = {"promotions": "Promotions", "campaigns": "Campaigns", "resources": "Resources"}
-# JSON inside <script>: nothing in it may close the element or start markup.
-_JSON_SWAPS = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-               ("\u2029", "\\u2029"))  # fmt: skip
 
 
 def render_html(
@@ -61,97 +58,45 @@ def render_html(
         The HTML page.
     """
     max_points = check_max_points(max_points)
-    page = (
-        _environment()
-        .get_template(TEMPLATE)
-        .render(_context(seg, title=title, max_points=max_points))
-    )
-    if path is not None:
-        atomic_write(path, lambda handle: handle.write(page.encode("utf-8")))
-    return page
+    data = ChartData.from_result(seg, max_points=max_points)
+    return render_report(seg.summary(), data, path, title=title)
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("custseg.outputs.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["num"] = _num
-    env.filters["count"] = lambda v: "–" if v is None else f"{int(v):,}"
-    env.filters["pct"] = lambda v, digits=1: "–" if v is None else f"{v:.{digits}%}"
-    return env
+def render_report(
+    summary: dict, data: ChartData, path: str | Path | None = None, *, title: str | None = None
+) -> str:
+    """Render the report from a run summary (``seg.summary()``) and its chart data.
+
+    Parameters
+    ----------
+    summary : dict
+        The run summary, as written to ``summary.json``.
+    data : ChartData
+        The rows the charts draw (``ChartData.from_result(seg)``).
+    path : path, optional
+        Where to write the page (atomically).
+    title : str, optional
+        The page title; default ``"Customer segments"``.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    return render_page(TEMPLATE, _context(summary, data, title=title), path)
 
 
-@functools.cache
-def _plotly_js() -> Markup:
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs()
-    if "</script" in js.lower():  # never expected; would end the inline script early
-        js = js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
-    return Markup(js)
-
-
-def _num(value: float | None) -> str:
-    """Readable number: ``12,669``, ``86.9``, ``0.44``."""
-    if value is None or not np.isfinite(value):
-        return "–"
-    size = abs(value)
-    if size >= 1000:
-        return f"{value:,.0f}"
-    if size >= 10:
-        return f"{value:,.1f}"
-    return f"{value:.2f}"
-
-
-def _figure_json(chart: Chart) -> Markup:
-    text = pio.to_json(chart.figure, validate=False, remove_uids=True)
-    for unsafe, safe in _JSON_SWAPS:
-        text = text.replace(unsafe, safe)
-    return Markup(text)
-
-
-def _charts(charts: list[Chart], prefix: str) -> list[dict]:
-    """Template entries; a half-width chart without a half-width neighbour takes the full row."""
-    wide = [c.wide for c in charts]
-    i = 0
-    while i < len(charts):
-        if not wide[i] and i + 1 < len(charts) and not wide[i + 1]:
-            i += 2
-            continue
-        wide[i] = True
-        i += 1
-    return [
-        {
-            "id": f"chart-{prefix}-{i}-{c.key}",
-            "title": c.title,
-            "caption": c.caption,
-            "height": int(c.height),
-            "wide": w,
-            "json": _figure_json(c),
-        }
-        for i, (c, w) in enumerate(zip(charts, wide, strict=True), start=1)
-    ]
-
-
-def _context(seg: Segmentation, *, title: str | None, max_points: int) -> dict:
-    summary = seg.summary()
-    charts = build_charts(seg, max_points=max_points)
-    colors = segment_colors(seg)
-    frame = seg.table.frame
-    features = set(seg.features)
+def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
+    charts = draw_charts(summary, data)
+    colors = summary_colors(summary)
+    features = summary["features"]
     missing = summary["missing"]["counts"] or {}
     n_rows = summary["n_rows"]
     columns = []
-    for name, role in seg.table.roles.items():
+    for name, role in summary["roles"].items():
         n_missing = missing.get(name)
         if n_missing is None:
-            n_missing = int(frame[name].isna().sum())
+            n_missing = data.missing_by_column[name]
         columns.append(
             {
                 "name": name,
@@ -162,34 +107,34 @@ def _context(seg: Segmentation, *, title: str | None, max_points: int) -> dict:
             }
         )
     totals: dict[str, float] = {}
-    for p in seg.profiles:
-        for g, share in p.gender.items():
-            totals[g] = totals.get(g, 0.0) + (share or 0.0) * p.size
+    for p in summary["segments"]:
+        for g, share in p["gender"].items():
+            totals[g] = totals.get(g, 0.0) + (share or 0.0) * p["size"]
     gender_colors = {
         g: CATEGORY_COLORS[i % len(CATEGORY_COLORS)]
         for i, g in enumerate(sorted(totals, key=lambda g: -totals[g]))
     }
     votes = [
-        {"label": VOTE_LABELS.get(key, key), "k": k, "agrees": k == seg.k}
+        {"label": VOTE_LABELS.get(key, key), "k": k, "agrees": k == summary["k"]}
         for key, k in summary["k_votes"].items()
     ]
+    numeric = list(summary["numeric_features"])
     return {
         "title": title or "Customer segments",
         "s": summary,
-        "features": seg.features,
+        "features": features,
         "columns": columns,
         "missing_total": int(sum(missing.values())),
         "votes": votes,
-        "overview_charts": _charts(charts.overview, "overview"),
-        "k_charts": _charts(charts.choosing_k, "k"),
-        "segment_charts": _charts(charts.segments, "segments"),
+        "overview_charts": chart_entries(charts.overview, "overview"),
+        "k_charts": chart_entries(charts.choosing_k, "k"),
+        "segment_charts": chart_entries(charts.segments, "segments"),
         "points_shown": charts.points_shown,
         "points_total": charts.points_total,
-        "max_points": max_points,
-        "cards": [_card(seg, p, colors[p.id], gender_colors) for p in seg.profiles],
+        "cards": [_card(numeric, p, colors[p["id"]], gender_colors) for p in summary["segments"]],
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
         "version": summary["versions"]["custseg"],
-        "plotly_js": _plotly_js(),
+        "plotly_js": plotly_js(),
     }
 
 
@@ -225,39 +170,39 @@ def _rfm(summary: dict, colors: dict[int, str]) -> dict:
     return {"facts": rfm, "classics": classics, "rows": rows}
 
 
-def _card(seg: Segmentation, profile, color: str, gender_colors: dict[str, str]) -> dict:
-    numeric = list(seg.plan.numeric)
+def _card(numeric: list[str], profile: dict, color: str, gender_colors: dict[str, str]) -> dict:
+    """One segment card from the summary's profile of that segment."""
     shown = numeric
     if len(numeric) > CARD_MAX_FEATURES:
-        z = profile.zscores
+        z = profile["zscores"]
         shown = sorted(numeric, key=lambda f: -abs(z.get(f) or 0.0))[:CARD_MAX_FEATURES]
         shown = [f for f in numeric if f in shown]
     means = [
         {
             "feature": f,
-            "mean": profile.means.get(f),
-            "index": profile.index.get(f),
-            "level": profile.levels.get(f, "average"),
+            "mean": profile["means"].get(f),
+            "index": profile["index"].get(f),
+            "level": profile["levels"].get(f, "average"),
         }
         for f in shown
     ]
-    gender = [
-        {"label": g, "share": profile.gender[g] or 0.0, "color": c}
-        for g, c in gender_colors.items()
-        if profile.gender.get(g)
-    ]
+    gender = profile["gender"]
     return {
-        "id": profile.id,
-        "name": profile.name,
+        "id": profile["id"],
+        "name": profile["name"],
         "color": color,
-        "size": profile.size,
-        "share": profile.share,
-        "persona": profile.persona,
+        "size": profile["size"],
+        "share": profile["share"],
+        "persona": profile["persona"],
         "actions": [
             {"label": ACTION_LABELS.get(kind, kind.title()), "text": text}
-            for kind, text in profile.actions.items()
+            for kind, text in profile["actions"].items()
         ],
         "means": means,
         "hidden_features": len(numeric) - len(shown),
-        "gender": gender,
+        "gender": [
+            {"label": g, "share": gender[g] or 0.0, "color": c}
+            for g, c in gender_colors.items()
+            if gender.get(g)
+        ],
     }

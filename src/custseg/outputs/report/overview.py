@@ -1,19 +1,23 @@
 """``custseg explore --html``: a self-contained page describing a customer table before any
 segmentation: its columns and their recognised roles, missing values, statistics, the
-distribution of each numeric column, their correlations and pairs."""
+distribution of each numeric column, their correlations and pairs.
+
+Like the report: the table is summarised once (:func:`describe_table`), the charts are drawn
+from its numeric values, and the template reads the summary.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from custseg import __version__
-from custseg.atomic import atomic_write
 from custseg.features import FeaturePlan, feature_frame
-from custseg.outputs.report._common import SEED, check_max_points, sample_note
-from custseg.outputs.report.figures import correlation, feature_histograms, pairs
-from custseg.outputs.report.html import _charts, _environment, _plotly_js
+from custseg.outputs.report._common import check_max_points, sample_note, sample_positions
+from custseg.outputs.report.figures import correlation, feature_histograms, pairs, present
+from custseg.outputs.report.page import chart_entries, plotly_js, render_page
 from custseg.read import NUMERIC_ROLES, Table
 
 TEMPLATE = "overview.html.j2"
@@ -37,26 +41,33 @@ def render_overview(table: Table, path: str | Path | None = None, *, max_points:
         The HTML page.
     """
     max_points = check_max_points(max_points)
+    values = feature_frame(table.frame, FeaturePlan(tuple(table.columns_with(*NUMERIC_ROLES))))
+    n = len(values)
+    rows = sample_positions(np.arange(n), max_points)
+    charts = present(
+        feature_histograms(values),
+        correlation(values),
+        pairs(values.iloc[rows], sample_note(len(rows), n)),
+    )
+    context = {
+        "title": "Customer table overview",
+        **describe_table(table, values),
+        "charts": chart_entries(charts, "overview"),
+        "version": __version__,
+        "plotly_js": plotly_js(),
+    }
+    return render_page(TEMPLATE, context, path)
+
+
+def describe_table(table: Table, values: pd.DataFrame) -> dict:
+    """What the overview says about ``table``: its size and notes, and for each column its role,
+    missing and distinct values and, for the numeric ``values``, mean, min, median and max."""
     frame = table.frame
-    numeric = table.columns_with(*NUMERIC_ROLES)
-    values = feature_frame(frame, FeaturePlan(tuple(numeric)))
     n = len(frame)
-    rows = np.arange(n)
-    if n > max_points:
-        rows = np.sort(np.random.default_rng(SEED).choice(n, max_points, replace=False))
-    charts = [
-        c
-        for c in (
-            feature_histograms(values),
-            correlation(values),
-            pairs(values.iloc[rows], sample_note(len(rows), n)),
-        )
-        if c is not None
-    ]
     columns = []
     for name, role in table.roles.items():
         missing = int(frame[name].isna().sum())
-        stats = values[name].describe() if name in numeric else None
+        stats = values[name].describe() if name in values.columns else None
         columns.append(
             {
                 "name": name,
@@ -69,22 +80,11 @@ def render_overview(table: Table, path: str | Path | None = None, *, max_points:
                 else {k: float(stats[k]) for k in ("mean", "min", "50%", "max")},
             }
         )
-    page = (
-        _environment()
-        .get_template(TEMPLATE)
-        .render(
-            title="Customer table overview",
-            source=table.source,
-            n_rows=n,
-            n_columns=frame.shape[1],
-            n_numeric=len(numeric),
-            notes=table.notes,
-            columns=columns,
-            charts=_charts(charts, "overview"),
-            version=__version__,
-            plotly_js=_plotly_js(),
-        )
-    )
-    if path is not None:
-        atomic_write(path, lambda handle: handle.write(page.encode("utf-8")))
-    return page
+    return {
+        "source": table.source,
+        "n_rows": n,
+        "n_columns": frame.shape[1],
+        "n_numeric": len(values.columns),
+        "notes": table.notes,
+        "columns": columns,
+    }

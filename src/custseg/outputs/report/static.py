@@ -1,4 +1,7 @@
-"""The main charts as static PNG images (matplotlib/seaborn), for slides and documents."""
+"""The main charts as static PNG images (matplotlib/seaborn), for slides and documents.
+
+Drawn, like the HTML report, from the run summary and its :class:`ChartData`.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +11,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from custseg.atomic import atomic_write
 from custseg.outputs.report._common import (
     INDEX_OCTAVES,
+    METRICS,
+    centre_matrix,
     check_max_points,
     index_colour,
+    k_metric,
     pick_axes,
     profile_matrix,
-    sample_note,
-    sample_positions,
-    segment_colors,
+    summary_colors,
 )
+from custseg.outputs.report.chart_data import ChartData
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from custseg.segmentation import Segmentation
 
 DPI = 120
@@ -52,14 +59,35 @@ def write_png(seg: Segmentation, folder: str | Path, *, max_points: int = 5000) 
         The files written.
     """
     max_points = check_max_points(max_points)
+    data = ChartData.from_result(seg, max_points=max_points)
+    return write_charts_png(seg.summary(), data, folder)
+
+
+def write_charts_png(summary: dict, data: ChartData, folder: str | Path) -> list[Path]:
+    """Write the PNG charts of a run summary and its chart data into ``folder``.
+
+    Parameters
+    ----------
+    summary : dict
+        The run summary, as written to ``summary.json``.
+    data : ChartData
+        The rows the charts draw (``ChartData.from_result(seg)``).
+    folder : path
+        Output folder, created when missing.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     folder = Path(folder)
-    colors = segment_colors(seg)
+    colors = summary_colors(summary)
     drawn = {
-        "elbow.png": _elbow(seg),
-        "metrics_by_k.png": _metrics(seg),
-        "segments_scatter.png": _scatter(seg, colors, max_points),
-        "segment_sizes.png": _sizes(seg, colors),
-        "profile_heatmap.png": _heatmap(seg),
+        "elbow.png": _elbow(summary),
+        "metrics_by_k.png": _metrics(summary),
+        "segments_scatter.png": _scatter(summary, data, colors),
+        "segment_sizes.png": _sizes(summary, colors),
+        "profile_heatmap.png": _heatmap(summary),
     }
     written = []
     for name, fig in drawn.items():
@@ -67,8 +95,8 @@ def write_png(seg: Segmentation, folder: str | Path, *, max_points: int = 5000) 
             continue
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", facecolor="white")
-        data = buffer.getvalue()
-        written.append(atomic_write(folder / name, lambda handle, data=data: handle.write(data)))
+        png = buffer.getvalue()
+        written.append(atomic_write(folder / name, lambda handle, png=png: handle.write(png)))
     return written
 
 
@@ -80,9 +108,6 @@ def _text(value: object) -> str:
 def _figure(width: float, height: float) -> Figure:
     # Agg canvases on bare Figures: headless, and the user's pyplot backend is left alone
     # (matplotlib.use("Agg") would switch it, e.g. in a notebook).
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -94,16 +119,16 @@ def _tidy(ax) -> None:
     ax.set_axisbelow(True)
 
 
-def _elbow(seg: Segmentation) -> Figure | None:
-    choice = seg.k_choice
-    if not choice.metrics:
+def _elbow(summary: dict) -> Figure | None:
+    if not summary["metrics"]:
         return None
-    ks, inertia = choice.ks, choice.metric("inertia")
+    k = summary["k"]
+    ks, inertia = k_metric(summary, "inertia")
     by_k = dict(zip(ks, inertia, strict=True))
     fig = _figure(7, 4.2)
     ax = fig.add_subplot()
     ax.plot(ks, inertia, marker="o", color="#4e79a7", linewidth=2.2, label="WCSS")
-    knee = choice.votes.get("elbow")
+    knee = summary["k_votes"].get("elbow")
     if knee is not None and knee in by_k:
         ax.axvline(knee, color=KNEE, linestyle="--", linewidth=1.4)
         ax.plot(
@@ -116,9 +141,9 @@ def _elbow(seg: Segmentation) -> Figure | None:
             markeredgewidth=2.5,
             label=f"knee (elbow) k={knee}",
         )
-    if seg.k in by_k:
-        ax.axvline(seg.k, color=CHOSEN, linewidth=1.2)
-        ax.plot([seg.k], [by_k[seg.k]], "*", markersize=16, color=CHOSEN, label=f"chosen k={seg.k}")
+    if k in by_k:
+        ax.axvline(k, color=CHOSEN, linewidth=1.2)
+        ax.plot([k], [by_k[k]], "*", markersize=16, color=CHOSEN, label=f"chosen k={k}")
     ax.set_xticks(ks)
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("within-cluster sum of squares")
@@ -128,19 +153,17 @@ def _elbow(seg: Segmentation) -> Figure | None:
     return fig
 
 
-def _metrics(seg: Segmentation) -> Figure | None:
-    from custseg.outputs.report.figures import METRICS
-
-    choice = seg.k_choice
-    if not choice.metrics:
+def _metrics(summary: dict) -> Figure | None:
+    if not summary["metrics"]:
         return None
-    ks = choice.ks
+    k = summary["k"]
     fig = _figure(13, 3.8)
     axes = fig.subplots(1, 3)
     for ax, (name, title, _) in zip(axes, METRICS, strict=True):
-        ys = np.array([np.nan if v is None else v for v in choice.metric(name)], dtype=float)
+        ks, values = k_metric(summary, name)
+        ys = np.array([np.nan if v is None else v for v in values], dtype=float)
         ax.plot(ks, ys, marker="o", color="#4e79a7", linewidth=2)
-        best = choice.votes.get(name)
+        best = summary["k_votes"].get(name)
         if best is not None and best in ks:
             ax.plot(
                 [best],
@@ -151,13 +174,13 @@ def _metrics(seg: Segmentation) -> Figure | None:
                 markeredgecolor=KNEE,
                 markeredgewidth=2.5,
             )
-        ax.axvline(seg.k, color=CHOSEN, linewidth=1.2)
+        ax.axvline(k, color=CHOSEN, linewidth=1.2)
         ax.set_xticks(ks)
         ax.set_xlabel("k")
         ax.set_title(title, fontsize=11)
         _tidy(ax)
     fig.suptitle(
-        f"Quality criteria by k (red line: k={seg.k} used; rings: each one's best)",
+        f"Quality criteria by k (red line: k={k} used; rings: each one's best)",
         x=0.01,
         ha="left",
         fontweight="bold",
@@ -165,35 +188,36 @@ def _metrics(seg: Segmentation) -> Figure | None:
     return fig
 
 
-def _scatter(seg: Segmentation, colors: dict[int, str], max_points: int) -> Figure | None:
-    axes = pick_axes(seg, 2)
+def _scatter(summary: dict, data: ChartData, colors: dict[int, str]) -> Figure | None:
+    axes = pick_axes(summary, 2)
     if not axes:
         return None
-    positions = sample_positions(seg, max_points)
-    data = seg.values().iloc[positions][axes].to_numpy(dtype=float)
-    labels = seg.labels[positions]
-    centers = seg.centers
+    positions = data.positions
+    points = data.values.iloc[positions][axes].to_numpy(dtype=float)
+    labels = data.labels[positions]
+    centres = centre_matrix(summary, axes)
+    segments = summary["segments"]
     size = 22 if len(positions) <= 1000 else 6
     fig = _figure(8.5, 6)
     ax = fig.add_subplot()
-    for p in seg.profiles:
-        rows = labels == p.id
+    for p in segments:
+        rows = labels == p["id"]
         ax.scatter(
-            data[rows, 0],
-            data[rows, 1],
+            points[rows, 0],
+            points[rows, 1],
             s=size,
-            color=colors[p.id],
+            color=colors[p["id"]],
             alpha=0.7,
             linewidths=0,
-            label=_text(p.name),
+            label=_text(p["name"]),
         )
-    for p in seg.profiles:
+    for p in segments:
         ax.scatter(
-            [centers.loc[p.id, axes[0]]],
-            [centers.loc[p.id, axes[1]]],
+            [centres[p["id"], 0]],
+            [centres[p["id"], 1]],
             s=190,
             marker="D",
-            color=colors[p.id],
+            color=colors[p["id"]],
             edgecolors=INK,
             linewidths=2,
             zorder=3,
@@ -210,9 +234,8 @@ def _scatter(seg: Segmentation, colors: dict[int, str], max_points: int) -> Figu
     )
     ax.set_xlabel(_text(axes[0]))
     ax.set_ylabel(_text(axes[1]))
-    note = sample_note(len(positions), int(seg.used.sum()))
     ax.set_title(
-        _text(f"Segments on {axes[0]} and {axes[1]} ({note})"),
+        _text(f"Segments on {axes[0]} and {axes[1]} ({data.note})"),
         loc="left",
         fontweight="bold",
         fontsize=11,
@@ -222,19 +245,20 @@ def _scatter(seg: Segmentation, colors: dict[int, str], max_points: int) -> Figu
     return fig
 
 
-def _sizes(seg: Segmentation, colors: dict[int, str]) -> Figure | None:
-    if not seg.profiles:
+def _sizes(summary: dict, colors: dict[int, str]) -> Figure | None:
+    segments = summary["segments"]
+    if not segments:
         return None
-    fig = _figure(8, 0.5 * len(seg.profiles) + 1.4)
+    fig = _figure(8, 0.5 * len(segments) + 1.4)
     ax = fig.add_subplot()
-    names = [_text(p.name) for p in seg.profiles]
-    sizes = [p.size for p in seg.profiles]
+    names = [_text(p["name"]) for p in segments]
+    sizes = [p["size"] for p in segments]
     y = np.arange(len(names))
-    ax.barh(y, sizes, color=[colors[p.id] for p in seg.profiles])
+    ax.barh(y, sizes, color=[colors[p["id"]] for p in segments])
     ax.set_yticks(y, names)
     ax.invert_yaxis()
-    for yi, p in zip(y, seg.profiles, strict=True):
-        ax.text(p.size, yi, f" {p.size:,} ({p.share:.1%})", va="center", fontsize=9)
+    for yi, p in zip(y, segments, strict=True):
+        ax.text(p["size"], yi, f" {p['size']:,} ({p['share']:.1%})", va="center", fontsize=9)
     ax.set_xlim(0, max(sizes) * 1.22)
     ax.set_xlabel("customers")
     ax.set_title("Segment sizes", loc="left", fontweight="bold")
@@ -243,19 +267,17 @@ def _sizes(seg: Segmentation, colors: dict[int, str]) -> Figure | None:
     return fig
 
 
-def _heatmap(seg: Segmentation) -> Figure | None:
-    import pandas as pd
-    import seaborn as sns
-
-    features = list(seg.plan.numeric)
-    if not features or not seg.profiles:
+def _heatmap(summary: dict) -> Figure | None:
+    features = list(summary["numeric_features"])
+    segments = summary["segments"]
+    if not features or not segments:
         return None
     index = pd.DataFrame(
-        profile_matrix(seg, "index", features),
-        index=[_text(p.name) for p in seg.profiles],
+        profile_matrix(segments, "index", features),
+        index=[_text(p["name"]) for p in segments],
         columns=[_text(f) for f in features],
     )
-    fig = _figure(max(6.0, 1.3 * len(features) + 4), 0.55 * len(seg.profiles) + 2)
+    fig = _figure(max(6.0, 1.3 * len(features) + 4), 0.55 * len(segments) + 2)
     ax = fig.add_subplot()
     colour = pd.DataFrame(index_colour(index.to_numpy()), index=index.index, columns=index.columns)
     ticks = list(range(-INDEX_OCTAVES, INDEX_OCTAVES + 1))
