@@ -68,7 +68,7 @@ def test_failed_run_leaves_previous_outputs_and_no_partial_files(tmp_path, monke
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("custseg.outputs.export.render_html", explode)
+    monkeypatch.setattr("custseg.outputs.export.render_report", explode)
     result = invoke("run", "--out", out, "-q", "--force")
     assert result.exit_code == 1 and "disk full" in result.output
     assert {p.name: _sha(p) for p in out.iterdir()} == before  # no temp folder left either

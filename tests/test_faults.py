@@ -74,7 +74,7 @@ def test_full_disk_names_the_folder_and_keeps_the_previous_outputs(tmp_path, seg
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export, "render_html", full)
+    monkeypatch.setattr(export, "render_report", full)
     with pytest.raises(DiskFullError, match=rf"Not enough disk space in '{out}'.*--out"):
         write_outputs(seg, out, force=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -89,7 +89,7 @@ def test_full_disk_from_the_cli_exits_2_without_traceback(tmp_path, monkeypatch)
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export, "render_html", full)
+    monkeypatch.setattr(export, "render_report", full)
     result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "o"), "-q", "--k", "3"])
     assert result.exit_code == 2
     assert "Not enough disk space" in result.output and "Traceback" not in result.output

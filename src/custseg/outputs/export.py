@@ -28,7 +28,9 @@ except ImportError:  # Windows: no advisory locks; outputs are still staged and 
 from custseg.atomic import disk_space
 from custseg.exceptions import OutputExistsError, SourceError
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
-from custseg.outputs.report import render_html, write_png
+from custseg.outputs.report import write_png
+from custseg.outputs.report.chart_data import ChartData
+from custseg.outputs.report.html import render_report
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -256,12 +258,13 @@ def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
 def write_run_files(seg: Segmentation, folder: Path, say: Callable[[str], None]) -> None:
     """``summary.json``, the model and ``report.html`` into ``folder`` (a staging folder); every
     engine writes these the same way, next to its own per-customer output."""
+    summary = seg.summary()  # built once: summary.json and the report show the same numbers
     say("summary.json")
-    (folder / "summary.json").write_text(json.dumps(seg.summary(), indent=2), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     say(MODEL_FILENAME)
     save_model(seg, folder / MODEL_FILENAME)
     say("report.html")
-    render_html(seg, folder / "report.html")
+    render_report(summary, ChartData.from_result(seg), folder / "report.html")
 
 
 def write_outputs(
