@@ -33,7 +33,42 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Segmentation:
-    """The result of a run: data, feature plan, fitted pipeline, k evidence and profiles."""
+    """The result of a run: data, feature plan, fitted pipeline, k evidence and profiles.
+
+    Made by :func:`segment`; frozen. Everything the report, ``summary.json``, ``segments.csv``
+    and the model file show comes from here.
+
+    Attributes
+    ----------
+    table : Table
+        The input rows, untouched, and the role of each column.
+    plan : FeaturePlan
+        The feature columns and their transforms: numeric, one-hot, log, scaling.
+    preprocessor : sklearn.compose.ColumnTransformer
+        The fitted imputation, log, scaling and one-hot steps.
+    model : Segmenter
+        The fitted K-Means.
+    labels : numpy.ndarray
+        Segment of each input row; -1 where the row was left out (``missing="drop"``).
+    distances : numpy.ndarray
+        Distance of each input row to its segment centre, in model units (NaN when left out).
+    k_choice : KChoice
+        The metrics of every k compared and the recommendation, with its reason.
+    profiles : list of SegmentProfile
+        Per segment: size, share, statistics, name, persona and suggested actions.
+    missing : dict
+        Number of missing values per feature column.
+    missing_policy : str
+        What was done with them: ``"impute"``, ``"drop"`` or ``"error"``.
+    params : dict
+        The run's parameters as recorded in ``summary.json``.
+    notes : list of str
+        What the run noticed (columns left out, sampling, rows dropped, ...).
+    options : SegmentOptions
+        The options the run was given; ``options.replace(k=6)`` tries another k.
+    created : str
+        When the run finished (UTC, ISO 8601).
+    """
 
     table: Table
     plan: FeaturePlan
@@ -53,18 +88,22 @@ class Segmentation:
     # ------------------------------------------------------------ views
     @property
     def k(self) -> int:
+        """Number of segments."""
         return int(self.model.n_clusters)
 
     @property
     def features(self) -> list[str]:
+        """The feature columns: numeric ones, then categorical ones (one-hot encoded)."""
         return self.plan.columns
 
     @property
     def names(self) -> dict[int, str]:
+        """Segment id -> segment name."""
         return {p.id: p.name for p in self.profiles}
 
     @property
     def used(self) -> np.ndarray:
+        """Which input rows were segmented (all of them unless ``missing="drop"``)."""
         return self.labels >= 0
 
     @property

@@ -133,34 +133,47 @@ def optional_text(name: str, value: Any) -> str | None:
 class SegmentOptions:
     """What a run can be told. Build one, or pass the same names to :func:`custseg.segment`.
 
+    Every value is checked when the object is built; a bad one raises
+    :class:`~custseg.exceptions.OptionError` naming the parameter. The object is frozen: use
+    :meth:`replace` for a changed copy.
+
     Parameters
     ----------
     features : list of str or comma-separated str, optional
-        Numeric feature columns (names or roles such as ``"income"``); default every numeric
-        non-id column.
-    k : "auto" or int
+        Feature columns (names, or roles such as ``"income"``); default every numeric non-id
+        column that can help.
+    k : "auto" or int, default="auto"
         Number of segments; ``"auto"`` takes the recommended k.
     k_range : "2..10", "3,5,8" or list of int, optional
         Candidates compared for the recommendation (default 2..10).
-    scale : {"standard", "minmax", "robust", "none"}
+    scale : {"standard", "minmax", "robust", "none"}, default="standard"
+        How features are scaled before K-Means.
     log : bool, "auto" or list of columns, optional
-        Log-transform skewed money-like columns.
+        Log-transform skewed money-like columns (``"auto"``: skewness above 1) or the columns
+        named; default none.
     one_hot : list of str, optional
         Categorical columns to one-hot encode (e.g. ``"Gender"``).
-    missing : {"impute", "drop", "error"}
-        Missing feature values: median-imputed (default), rows dropped, or an error.
+    missing : {"impute", "drop", "error"}, default="impute"
+        Missing feature values: median-imputed, rows left out, or an error.
     id_column : str, optional
         The customer id column (``"none"`` for none); recognised by name by default.
-    n_init : int
-        K-Means restarts per k.
-    seed : int
+    n_init : int, default=10
+        K-Means restarts per k; the best is kept.
+    seed : int, default=0
         Random seed; the same data and seed give the same segments.
-    engine : {"auto", "lloyd", "elkan", "minibatch", "spark"}
-        K-Means engine.
+    engine : {"auto", "lloyd", "elkan", "minibatch", "spark"}, default="auto"
+        K-Means engine; ``"auto"`` is scikit-learn's Lloyd.
     rules : path, optional
-        A naming/actions rules file replacing the shipped one.
-    k_search_rows : int
-        Tables larger than this compare candidate k on a seeded sample of this many rows.
+        A naming and actions rules file (TOML) replacing the shipped one.
+    k_search_rows : int, default=25000
+        Tables larger than this compare candidate k on a seeded sample of this many rows, then
+        fit the chosen k on every row.
+
+    Examples
+    --------
+    >>> options = SegmentOptions(features="income,spending", k=5)
+    >>> options.replace(k=6).k
+    6
     """
 
     features: tuple[str, ...] | None = None
@@ -199,7 +212,13 @@ class SegmentOptions:
 
     @classmethod
     def build(cls, options: SegmentOptions | None = None, **changes: Any) -> SegmentOptions:
-        """``options`` (or the defaults) with ``changes``; an unknown name is an OptionError."""
+        """``options`` (or the defaults) with ``changes``, checked like a new object.
+
+        Raises
+        ------
+        OptionError
+            A name that is not an option (with the closest one suggested), or a bad value.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         for name in changes:
             if name not in known:
@@ -214,4 +233,5 @@ class SegmentOptions:
         return self.build(self, **changes)
 
     def as_dict(self) -> dict[str, Any]:
+        """Option name -> value."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
