@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from custseg.exceptions import ConfigError
+from custseg.exceptions import OptionError
 
 # name -> the module whose ``fit`` does the work
 ENGINES = {
@@ -35,5 +35,5 @@ class KMeansResult:
 def get_engine(name: str):
     """The engine module for ``name`` (its ``fit`` function does the work)."""
     if name not in ENGINES:
-        raise ConfigError(f"--engine must be one of {', '.join(ENGINES)}, not {name!r}")
+        raise OptionError("engine", f"{{option}} must be one of {', '.join(ENGINES)}, not {name!r}")
     return importlib.import_module(ENGINES[name])
