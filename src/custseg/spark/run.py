@@ -131,12 +131,12 @@ def segment_spark(
     -------
     SparkSegmentation
     """
+    options = _spark_options(options, settings)  # a bad option fails before Spark starts
+    spark = spark or spark_session(master, conf)  # says which extra installs PySpark
     from pyspark import StorageLevel  # an optional extra (custseg[spark])
     from pyspark.sql import functions as F
 
-    options = _spark_options(options, settings)
     say = progress or (lambda *_: None)
-    spark = spark or spark_session(master, conf)
     say("load data", 0, 1)
     source, name = read_source(spark, data, table=table, query=query)
     total = source.count()
@@ -264,7 +264,9 @@ def _spark_options(options: SegmentOptions | None, settings: dict[str, Any]) -> 
     otherwise, and always the ``spark`` engine."""
     if settings.get("engine", "spark") != "spark":
         raise OptionError(
-            "engine", f"{{option}} of a Spark run is 'spark', not {settings['engine']!r}"
+            "engine",
+            f"{{option}} of a Spark run is 'spark', not {settings['engine']!r}; leave it out, "
+            "or run the other engines with custseg.segment",
         )
     if options is None and "n_init" not in settings:
         settings = {**settings, "n_init": DEFAULT_SEEDS}
