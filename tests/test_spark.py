@@ -222,6 +222,7 @@ def test_missing_values_dropped_rows_and_sampling(spark):
         assert rows.loc[rows["Age"].isna(), "segment"].isna().all()
         assert any("random sample" in note for note in seg.notes)
         assert seg.summary()["n_rows"] == 400
+        assert seg.options.k == 5 and seg.options.n_init == 1 and seg.options.engine == "spark"
     finally:
         seg.close()
 

@@ -252,6 +252,7 @@ def segment_spark(
         missing_policy=options.missing,
         params=params,
         notes=notes,
+        options=options,
         total_rows=total,
         total_used=n_used,
         spark_frame=output,
