@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from custseg import Segmenter, sample_customers, segment
-from custseg.exceptions import DataError, MissingDependencyError
+from custseg.exceptions import DataError, MissingDependencyError, OptionError
 from custseg.features import FeaturePlan, feature_frame
 from custseg.outputs.model_file import load_model, save_model
 
@@ -222,6 +222,7 @@ def test_missing_values_dropped_rows_and_sampling(spark):
         assert rows.loc[rows["Age"].isna(), "segment"].isna().all()
         assert any("random sample" in note for note in seg.notes)
         assert seg.summary()["n_rows"] == 400
+        assert seg.options.k == 5 and seg.options.n_init == 1 and seg.options.engine == "spark"
     finally:
         seg.close()
 
@@ -233,6 +234,30 @@ def test_bad_values_are_reported_over_all_rows(spark):
     frame.loc[299, "Age"] = "forty"  # outside the driver sample
     with pytest.raises(DataError, match=r"'Age' has 1 non-numeric value \(e.g. 'forty'\)"):
         segment_spark(frame, k=3, spark=spark, sample_rows=50)
+
+
+def test_options_are_the_pipelines_own(monkeypatch):
+    """One SegmentOptions, validated before Spark starts; Spark keeps its 3 seeds per k."""
+    from custseg.pipeline.options import SegmentOptions
+    from custseg.spark import DEFAULT_SEEDS, segment_spark
+    from custseg.spark.run import _spark_options
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # any Spark work would fail loudly
+    frame = sample_customers(50)
+    with pytest.raises(OptionError, match=r"^k must be 'auto' or a whole number, not 'five'$"):
+        segment_spark(frame, k="five")
+    with pytest.raises(OptionError, match=r"^k_range must look like 2\.\.10"):
+        segment_spark(frame, k_range="two to ten")
+    with pytest.raises(OptionError, match=r"did you mean 'n_init'\?"):
+        segment_spark(frame, n_inits=2)
+    with pytest.raises(OptionError, match=r"^engine of a Spark run is 'spark', not 'lloyd'"):
+        segment_spark(frame, engine="lloyd")
+    assert _spark_options(None, {}) == SegmentOptions(n_init=DEFAULT_SEEDS, engine="spark")
+    assert _spark_options(None, {"n_init": 5, "k": "4"}).n_init == 5
+    given = SegmentOptions(k=4, seed=7)  # an options object keeps its own n_init
+    assert _spark_options(given, {"scale": "robust"}) == given.replace(
+        scale="robust", engine="spark"
+    )
 
 
 def test_missing_pyspark_says_which_extra(monkeypatch):

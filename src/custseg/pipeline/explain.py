@@ -89,7 +89,7 @@ def describe(
         labels = labels[used]
     grouped = values.groupby(labels)
     zscores = None
-    if _basis(rules) == "rank":  # z-scores of mean percentile ranks: robust to skewed features
+    if level_basis(rules) == "rank":  # z-scores of mean percentile ranks: robust to skewed features
         ranks = values.rank(pct=True)
         rank_means = ranks.groupby(labels).mean()
         rank_pop, rank_std = ranks.mean(), ranks.std(ddof=0).replace(0, np.nan)
@@ -112,7 +112,8 @@ def describe(
     )
 
 
-def _basis(rules: dict) -> str:
+def level_basis(rules: dict) -> str:
+    """How the rules level a segment: ``"mean"`` (z-score of its mean) or ``"rank"``."""
     basis = rules["levels"].get("basis", "mean")
     if basis not in ("mean", "rank"):
         raise ConfigError(f"The rules' [levels] basis must be 'mean' or 'rank', not {basis!r}")
@@ -139,7 +140,7 @@ def profiles_from_stats(
     rank basis needs it).
     """
     rules = rules or load_rules()
-    if _basis(rules) == "rank" and zscores is None:
+    if level_basis(rules) == "rank" and zscores is None:
         raise ConfigError(
             "These rules level segments by rank ([levels] basis = 'rank'); pass "
             "rank z-scores or use rules with the mean basis"

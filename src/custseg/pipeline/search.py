@@ -217,9 +217,7 @@ def search_k(
             f"Only {distinct} distinct customer{'s' if distinct != 1 else ''} on "
             f"{list(features)!r}, fewer than the {k} segments asked for; lower --k"
         )
-    ks = parse_k_range(options.k_range, distinct) if distinct > 2 else []
-    if k != "auto" and k not in ks and k > 1:
-        ks = sorted({*ks, k})
+    ks = candidates(options, distinct)
     # The sample is small: float64 keeps scikit-learn on its fast distance path.
     Zs = Z if sample is None else Z[sample].astype(np.float64)
     if k_choice is not None:
@@ -231,12 +229,27 @@ def search_k(
             progress=step,
         )  # fmt: skip
     else:
-        choice = KChoice([], 1, "too few rows to compare numbers of segments", {})
+        choice = too_few_rows()
     if k == "auto":
         k = choice.recommended
     if k_choice is not None:
         _check_reused(choice.models.get(k) or next(iter(choice.models.values()), None), Zs)
     return Search(choice, k, sample)
+
+
+def candidates(options: SegmentOptions, n_distinct: int) -> list[int]:
+    """The k to compare: ``options.k_range`` below ``n_distinct`` (none when that is 2 or
+    fewer), plus a fixed ``options.k`` that is not among them."""
+    k = options.k
+    ks = parse_k_range(options.k_range, n_distinct) if n_distinct > 2 else []
+    if k != "auto" and k not in ks and k > 1:
+        ks = sorted({*ks, k})
+    return ks
+
+
+def too_few_rows() -> KChoice:
+    """The k search's answer when there are no candidates to compare."""
+    return KChoice([], 1, "too few rows to compare numbers of segments", {})
 
 
 def _check_reused(model: Segmenter | None, Z: np.ndarray) -> None:

@@ -19,8 +19,11 @@ from sklearn.compose import ColumnTransformer
 
 from custseg.features import FeaturePlan, build_preprocessor
 
+# Internal columns of the frames Spark works on; the prefix keeps them clear of the user's.
 PREFIX = "_custseg_"
-FEATURES = f"{PREFIX}features"
+FEATURES = f"{PREFIX}features"  # the assembled, scaled feature vector
+PREDICTION = f"{PREFIX}pred"  # Spark KMeans' cluster of each row
+SEGMENT = f"{PREFIX}segment"  # the segment id (KMeans' clusters in stable order; null: left out)
 
 
 def quoted(name: str) -> str:
