@@ -6,6 +6,8 @@ Only the CLI turns these into an exit code; the library just raises them.
 
 from __future__ import annotations
 
+import importlib
+
 
 class CustsegError(Exception):
     """Base class of every error custseg raises on purpose."""
@@ -72,8 +74,6 @@ class MissingDependencyError(CustsegError, ImportError):
 
 def require(module: str, extra: str):
     """Import an optional dependency lazily, or say which extra provides it."""
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment

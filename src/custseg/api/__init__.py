@@ -6,8 +6,12 @@ install.
 
 from __future__ import annotations
 
+import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from custseg.exceptions import require
 
 if TYPE_CHECKING:
     from custseg.scoring.scorer import SegmentModel
@@ -45,11 +49,9 @@ def create_app(
     MissingDependencyError
         FastAPI is not installed (``pip install 'custseg[api]'``).
     """
-    from custseg.exceptions import require
-
     require("fastapi", "api")
     require("pydantic", "api")
-    from custseg.api.app import create_app as build
+    from custseg.api.app import create_app as build  # needs fastapi (extra 'api')
 
     return build(model, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes)
 
@@ -66,8 +68,6 @@ def from_environment() -> Any:
     and the token from ``CUSTSEG_API_TOKEN``, all set by ``custseg serve`` after it checked the
     token rule. Not meant to be called otherwise.
     """
-    import os
-
     limits = os.environ.get(LIMITS_ENV, f"{DEFAULT_MAX_BATCH},{DEFAULT_MAX_BODY_BYTES}")
     max_batch, max_body_bytes = (int(v) for v in limits.split(","))
     service = create_app(
@@ -87,8 +87,6 @@ def freeze_heap() -> None:
     and without this every full collection (frequent while a batch allocates thousands of dicts)
     walks them again; freezing halves the CPU per 1,000-customer batch.
     """
-    import gc
-
     gc.collect()
     gc.freeze()
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 try:
     import fcntl
@@ -63,9 +65,6 @@ CSV_CHUNK_ROWS = 500_000  # rows converted to Arrow at a time: bounded memory fo
 
 def write_csv(frame: pd.DataFrame, path: str | Path | IO[bytes], *, raw: bool = False) -> None:
     """Write ``frame`` as CSV with pyarrow's writer, chunk by chunk (quotes text values)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     target = str(path) if isinstance(path, str | Path) else path
     options = pacsv.WriteOptions(quoting_style="needed")
     schema = None
@@ -87,8 +86,6 @@ def write_csv(frame: pd.DataFrame, path: str | Path | IO[bytes], *, raw: bool = 
 
 def _nullable_text(schema):
     """A column that is all-missing in the first chunk may hold text later: type it as text."""
-    import pyarrow as pa
-
     return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema])
 
 
