@@ -79,7 +79,8 @@ def test_failed_run_leaves_previous_outputs_and_no_partial_files(tmp_path, monke
     [
         (["--features", "Incme"], "Did you mean"),
         (["--features", "CustomerID"], "customer id"),
-        (["--k", "0"], "--k must be at least 1"),
+        (["--k", "0"], "--k must be at least 2"),
+        (["--k", "1"], "--k must be at least 2 (a segmentation needs at least 2 segments)"),
         (["--k", "500"], "fewer than the 500 segments"),
         (["--scale", "weird"], "--scale must be one of"),
         (["--missing", "zero"], "--missing must be"),

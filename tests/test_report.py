@@ -260,11 +260,9 @@ def test_rows_left_out_and_one_hot_features():
     assert sum(int(array(t["y"]).sum()) for t in age) == 293  # the segmented rows only
 
 
-def test_single_segment_renders():
-    seg = custseg.segment(custseg.sample_customers(100, seed=5), k=1, k_range="2..3")
-    page = render_html(seg)
-    assert "silhouette" not in {chart_id.rsplit("-", 1)[1] for chart_id in figures(page)}
-    assert str(escape(seg.profiles[0].name)) in page
+def test_one_segment_is_refused_with_a_clear_message():
+    with pytest.raises(custseg.ConfigError, match=r"^k must be at least 2 \(a segmentation"):
+        custseg.segment(custseg.sample_customers(100, seed=5), k=1, k_range="2..3")
 
 
 # ---------------------------------------------------------------- PNG

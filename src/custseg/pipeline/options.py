@@ -38,7 +38,9 @@ def one_of(*choices: str) -> Callable[[str, Any], str]:
     return check
 
 
-def whole_number(minimum: int, *, auto: bool = False) -> Callable[[str, Any], int | str]:
+def whole_number(
+    minimum: int, *, auto: bool = False, why: str = ""
+) -> Callable[[str, Any], int | str]:
     def check(name: str, value: Any) -> int | str:
         if auto and value == "auto":
             return value
@@ -50,7 +52,7 @@ def whole_number(minimum: int, *, auto: bool = False) -> Callable[[str, Any], in
             text = "'auto' or a whole number" if auto else "a whole number"
             raise OptionError(name, f"{{option}} must be {text}, not {value!r}") from None
         if isinstance(value, bool) or number < minimum:
-            raise OptionError(name, f"{{option}} must be at least {minimum}, got {value!r}")
+            raise OptionError(name, f"{{option}} must be at least {minimum}{why}, got {value!r}")
         return number
 
     return check
@@ -192,7 +194,7 @@ class SegmentOptions:
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         "features": columns,
-        "k": whole_number(1, auto=True),
+        "k": whole_number(2, auto=True, why=" (a segmentation needs at least 2 segments)"),
         "k_range": k_candidates,
         "scale": one_of(*SCALERS),
         "log": log_columns,
