@@ -105,3 +105,15 @@ def test_overflowing_values_are_a_clear_error():
 def test_notebook_repr(sample):
     html = segment(sample)._repr_html_()
     assert "<table" in html and "segments of 200 customers" in html
+
+
+def test_a_chosen_k_is_shown_as_chosen_everywhere(sample):
+    auto = segment(sample)
+    chosen = segment(sample, k=3)
+    assert auto.k_reason == auto.k_choice.reason
+    assert chosen.k == 3 and chosen.k_choice.recommended == auto.k != 3
+    reason = chosen.k_reason
+    assert reason.startswith(f"You chose k = 3; the recommendation was k = {auto.k}: ")
+    assert chosen.summary()["k_reason"] == reason
+    page = chosen.report()
+    assert "Why 3 segments?" in page and f"Why {auto.k} segments?" not in page

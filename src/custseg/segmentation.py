@@ -5,6 +5,7 @@ It chains the pipeline's steps (prepare -> search k -> fit -> explain) and assem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -95,6 +96,18 @@ class Segmentation:
     def features(self) -> list[str]:
         """The feature columns: numeric ones, then categorical ones (one-hot encoded)."""
         return self.plan.columns
+
+    @property
+    def k_reason(self) -> str:
+        """Why the run has ``k`` segments: the recommendation's reason, or, when k was chosen,
+        that it was chosen and what the recommendation was."""
+        choice = self.k_choice
+        if self.options.k == "auto":
+            return choice.reason
+        why = re.sub(r"^k=\d+: ", "", choice.reason)
+        if self.k == choice.recommended:
+            return f"You chose k = {self.k}, which is also the recommendation: {why}"
+        return f"You chose k = {self.k}; the recommendation was k = {choice.recommended}: {why}"
 
     @property
     def names(self) -> dict[int, str]:

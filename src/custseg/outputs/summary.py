@@ -57,7 +57,7 @@ def build_summary(seg: Segmentation) -> dict:
         "missing": {"policy": seg.missing_policy, "counts": seg.missing},
         "k": seg.k,
         "k_recommended": choice.recommended,
-        "k_reason": choice.reason,
+        "k_reason": seg.k_reason,
         "k_votes": choice.votes,
         "silhouette_sample_size": choice.silhouette_sample,
         "metrics": choice.metrics,
