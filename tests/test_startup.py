@@ -1,4 +1,4 @@
-"""``custseg --help`` answers without loading the scientific stack (it loads when a command runs)."""
+"""``custseg --help`` loads no scientific library; they load when a command runs."""
 
 from __future__ import annotations
 

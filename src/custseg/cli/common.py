@@ -40,6 +40,8 @@ class LazyModule:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # tools probing for __wrapped__ and the like import nothing
+            raise AttributeError(attr)
         # Resolved on every access (a dict look-up once imported), so tests can monkeypatch it.
         return getattr(importlib.import_module(self._name), attr)
 

@@ -101,8 +101,11 @@ def run(
 ) -> None:
     """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
     with errors():
+        SegmentOptions = pipeline_options.SegmentOptions
+        if n_init is None:  # Spark runs fewer seeds by default
+            n_init = spark.DEFAULT_SEEDS if engine == "spark" else SegmentOptions.n_init
         # Every flag is checked here, before any data is read or output touched.
-        options = pipeline_options.SegmentOptions(
+        options = SegmentOptions(
             features=split_list(features),
             k=k,
             k_range=k_range,
@@ -111,7 +114,7 @@ def run(
             one_hot=split_list(one_hot),
             missing=missing,
             id_column=id_column,
-            n_init=n_init or (spark.DEFAULT_SEEDS if engine == "spark" else 10),
+            n_init=n_init,
             seed=seed,
             engine=engine,
             rules=rules,
