@@ -3,6 +3,7 @@ import json
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from custseg.cli import app
@@ -93,6 +94,18 @@ def test_bad_options_exit_2_with_a_clear_line(tmp_path, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "o" / "segments.csv").exists()
+
+
+def test_bad_option_is_reported_before_the_data_is_read(tmp_path):
+    result = invoke("run", tmp_path / "nope.csv", "--out", tmp_path / "o", "--k", "0")
+    assert result.exit_code == 2
+    assert "--k must be at least 1" in result.output and "nope.csv" not in result.output
+
+
+def test_commands_keep_their_names_and_order():
+    group = typer.main.get_command(app)
+    names = ["run", "explore", "choose-k", "app", "predict", "rfm", "serve"]
+    assert group.list_commands(typer.Context(group)) == names
 
 
 def test_bad_file_exit_2(tmp_path):

@@ -10,15 +10,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from custseg.cli import app, console, errors
+from custseg import exceptions
+from custseg.app import APP_FILE
+from custseg.cli.common import console, errors
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+app = typer.Typer()
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
     """The ``streamlit run`` command line for the dashboard."""
-    from custseg.app import APP_FILE
-
     return [
         sys.executable,
         "-m",
@@ -50,10 +52,8 @@ def app_command(
     ] = 8501,
 ) -> None:
     """Open the interactive dashboard: load a table, try features and k, download segments."""
-    from custseg.exceptions import require
-
     with errors():
-        require("streamlit", "app")
+        exceptions.require("streamlit", "app")
         if host not in LOOPBACK:
             console.print(
                 f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach it can "

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
 
-from custseg.cli import (
+from custseg.atomic import temp_sibling
+from custseg.cli.common import (
     ForceOpt,
     IdOpt,
     IfExistsOpt,
@@ -21,14 +23,26 @@ from custseg.cli import (
     TableOpt,
     WriteTableOpt,
     WriteUrlOpt,
-    _load,
-    app,
     errors,
+    lazy,
+    load_table,
     out,
 )
+from custseg.exceptions import ConfigError, OutputExistsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from custseg.outputs import export, model_file
+    from custseg.read import sql
+else:
+    pd, sql = lazy("pandas"), lazy("custseg.read.sql")
+    export, model_file = lazy("custseg.outputs.export"), lazy("custseg.outputs.model_file")
 
 DRIFT_EXIT = 3
 STATUS_STYLE = {"stable": "green", "watch": "yellow", "moved": "bold red", "inconclusive": "dim"}
+
+app = typer.Typer()
 
 
 @app.command()
@@ -73,14 +87,10 @@ def predict(
     against training) to drift.json. With --write-table, also writes each customer's id, segment
     id and name, run id and time into a database table, in one transaction.
     """
-    from custseg.exceptions import ConfigError, OutputExistsError
-    from custseg.outputs.model_file import load_model
-    from custseg.read.sql import write_target
-
     drift_path = drift_path or output.parent / "drift.json"
     with errors():
         # Checked before any work: a refused or unreachable target fails in a second.
-        target = write_target(
+        target = sql.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url,
         )  # fmt: skip
@@ -90,8 +100,8 @@ def predict(
                 f"Output already exists: {', '.join(existing)}; pass --force to overwrite, or "
                 "choose other paths with --out and --drift"
             )
-        segment_model = load_model(model)
-        loaded = _load(data, id_column, sheet, table, query)
+        segment_model = model_file.load_model(model)
+        loaded = load_table(data, id_column, sheet, table, query)
         if target is not None and loaded.id_column is None:
             raise ConfigError(
                 "--write-table needs a customer id column to write; name it with --id-column"
@@ -114,14 +124,11 @@ def predict(
 
 def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
     """Write both files to temporary names in their folders, then move them into place."""
-    from custseg.atomic import temp_sibling
-    from custseg.outputs.export import write_csv
-
     staged = []
     try:
         for target in (output, drift_path):
             staged.append(temp_sibling(target))
-        write_csv(result.assignments, staged[0], raw=raw_csv)
+        export.write_csv(result.assignments, staged[0], raw=raw_csv)
         staged[1].write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
         os.replace(staged[0], output)
         os.replace(staged[1], drift_path)
@@ -134,12 +141,6 @@ def _write_back(result, id_column, url, write_table, if_exists, source_table) ->
     """Each customer's id, segment id and name, run id and time into ``write_table`` (one
     transaction, as ``run --write-table``); the segment columns are the ones predict added, even
     when the input had its own ``segment`` column (then ``segment_custseg``, ...)."""
-    from datetime import UTC, datetime
-
-    import pandas as pd
-
-    from custseg.read.sql import write_back
-
     assigned = result.assignments
     segment, name = assigned.columns[-3], assigned.columns[-2]  # before distance: see _assign
     rows = pd.DataFrame(
@@ -149,7 +150,7 @@ def _write_back(result, id_column, url, write_table, if_exists, source_table) ->
             "segment_name": assigned[name].to_numpy(),
         }
     )
-    return write_back(
+    return sql.write_back(
         rows,
         url,
         write_table,

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table as RichTable
 
-from custseg.cli import (
+from custseg.cli.common import (
     EngineOpt,
     ForceOpt,
+    KOpt,
     KRangeOpt,
     NInitOpt,
     OutDirOpt,
     QuietOpt,
     ScaleOpt,
     SeedOpt,
-    _print_segments,
-    _split,
-    app,
     errors,
+    lazy,
     out,
     output_steps,
+    print_segments,
     print_written,
     progress_bar,
+    split_list,
 )
+
+if TYPE_CHECKING:
+    from custseg import rfm as rfm_pipeline
+    from custseg.outputs import export
+    from custseg.rfm import RFMSegmentation
+else:
+    rfm_pipeline, export = lazy("custseg.rfm"), lazy("custseg.outputs.export")
 
 FeaturesOpt = Annotated[
     list[str] | None,
@@ -44,6 +52,8 @@ LogOpt = Annotated[
         "'auto' or 'none'.",
     ),
 ]
+
+app = typer.Typer()
 
 
 @app.command()
@@ -84,7 +94,7 @@ def rfm(
         str, typer.Option("--returns", help="Returns/cancellations: net (subtract) or exclude.")
     ] = "net",
     features: FeaturesOpt = None,
-    k: Annotated[str, typer.Option("--k", help="Number of segments, or 'auto'.")] = "auto",
+    k: KOpt = "auto",
     k_range: KRangeOpt = "2..10",
     scale: ScaleOpt = "standard",
     log: LogOpt = None,
@@ -102,13 +112,11 @@ def rfm(
 
     Writes segments.csv, summary.json, model.skops, report.html and rfm_features.csv in --out.
     """
-    from custseg.outputs.export import OUTPUTS, check_free, write_csv, write_outputs
-    from custseg.rfm import RFM_FILENAME, segment_rfm
-
     with errors():
-        check_free([out_dir / name for name in (*OUTPUTS, RFM_FILENAME)], force)
+        rfm_file = rfm_pipeline.RFM_FILENAME
+        export.check_free([out_dir / name for name in (*export.OUTPUTS, rfm_file)], force)
         with progress_bar(quiet) as callback:
-            seg = segment_rfm(
+            seg = rfm_pipeline.segment_rfm(
                 transactions,
                 customer=customer,
                 date=date,
@@ -119,7 +127,7 @@ def rfm(
                 as_of=as_of,
                 dayfirst=dayfirst,
                 returns=returns,
-                features=_split(features),
+                features=split_list(features),
                 k=k,
                 k_range=k_range,
                 log=log,
@@ -130,21 +138,21 @@ def rfm(
                 engine=engine,
                 progress=callback,
             )
-            written = write_outputs(
+            written = export.write_outputs(
                 seg,
                 out_dir,
                 force=force,
                 step=output_steps(callback, 5),
-                extra={RFM_FILENAME: lambda path: write_csv(seg.rfm_table, path)},
+                extra={rfm_file: lambda path: export.write_csv(seg.rfm_table, path)},
             )
         if not quiet:
             _print_rfm(seg)
             print_written(written)
 
 
-def _print_rfm(seg) -> None:
+def _print_rfm(seg: RFMSegmentation) -> None:
     report = seg.rfm_report
-    _print_segments(seg)
+    print_segments(seg)
     out.print(
         f"total spend {report['total_spend']:,.2f}; frequency counts "
         f"{report['frequency_counts']}; returns {report['returns']['rule']}",

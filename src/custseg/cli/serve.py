@@ -10,12 +10,19 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from custseg import api, exceptions
 from custseg.api import TOKEN_ENV
-from custseg.cli import app, console, errors
+from custseg.cli.common import console, errors, lazy
+from custseg.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from custseg.outputs import model_file
+else:
+    model_file = lazy("custseg.outputs.model_file")
 
 MIN_TOKEN_LENGTH = 16
 _MAKE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
@@ -33,8 +40,6 @@ def is_loopback(host: str) -> bool:
 
 def token_for(host: str, environ: dict[str, str] | None = None) -> str | None:
     """The bearer token to enforce for ``host``, or ``None``; raise when the rule is broken."""
-    from custseg.exceptions import ConfigError
-
     environ = os.environ if environ is None else environ
     token = (environ.get(TOKEN_ENV) or "").strip() or None
     if token is None and not is_loopback(host):
@@ -49,6 +54,9 @@ def token_for(host: str, environ: dict[str, str] | None = None) -> str | None:
             f"(e.g. export {TOKEN_ENV}=$({_MAKE_TOKEN}))"
         )
     return token
+
+
+app = typer.Typer()
 
 
 @app.command()
@@ -79,13 +87,9 @@ def serve(
     """Serve the model over HTTP: POST /v1/assign, GET /v1/model, GET /healthz, docs at /docs."""
     with errors():
         token = token_for(host)
-        from custseg.api import create_app
-        from custseg.exceptions import require
-        from custseg.outputs.model_file import load_model
-
-        uvicorn = require("uvicorn", "api")
-        segment_model = load_model(model)
-        service = create_app(
+        uvicorn = exceptions.require("uvicorn", "api")
+        segment_model = model_file.load_model(model)
+        service = api.create_app(
             segment_model, token=token, max_batch=max_batch, max_body_bytes=max_body_bytes
         )
         for note in segment_model.notes:
@@ -106,14 +110,10 @@ def serve(
         proxy_headers=False,
     )
     if workers == 1:
-        from custseg.api import freeze_heap
-
-        freeze_heap()
+        api.freeze_heap()
         uvicorn.run(service, **options)
         return
     # Several processes: uvicorn imports the app factory in each; it reads these variables.
-    from custseg.api import LIMITS_ENV, MODEL_ENV
-
-    os.environ[MODEL_ENV] = str(model.resolve())
-    os.environ[LIMITS_ENV] = f"{max_batch},{max_body_bytes}"
+    os.environ[api.MODEL_ENV] = str(model.resolve())
+    os.environ[api.LIMITS_ENV] = f"{max_batch},{max_body_bytes}"
     uvicorn.run("custseg.api:from_environment", factory=True, workers=workers, **options)

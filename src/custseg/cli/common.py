@@ -1,0 +1,245 @@
+"""What every ``custseg`` command shares: consoles, errors, option types, progress and printing.
+
+The library is reached through :func:`lazy` modules, so ``custseg --help`` parses arguments without
+loading pandas, scikit-learn or plotly; they load when a command's body first uses them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+
+from custseg.exceptions import CustsegError, OptionError
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console()
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+class LazyModule:
+    """A module imported on first attribute access.
+
+    Not ``importlib.util.LazyLoader``: finding a submodule's spec imports its package, and
+    ``custseg.read`` (the package of ``custseg.read.sql``) loads pandas.
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # tools probing for __wrapped__ and the like import nothing
+            raise AttributeError(attr)
+        # Resolved on every access (a dict look-up once imported), so tests can monkeypatch it.
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def lazy(name: str) -> Any:
+    """The module ``name``, imported when a command first uses one of its attributes."""
+    return LazyModule(name)
+
+
+if TYPE_CHECKING:
+    from custseg import datasets, read
+    from custseg.read import Table, sql
+    from custseg.segmentation import Segmentation
+else:
+    datasets, read, sql = lazy("custseg.datasets"), lazy("custseg.read"), lazy("custseg.read.sql")
+
+
+# ---------------------------------------------------------------- options shared by commands
+
+DataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Customer table (CSV/TSV, Parquet, Excel, JSON lines), or a database URL or "
+        ".db/.sqlite/.duckdb file with --table/--query; default: sample data."
+    ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Database table to read (schema.table allowed); Spark table."),
+]
+QueryOpt = Annotated[
+    str | None, typer.Option("--query", help="SELECT statement to read (Spark SQL with spark).")
+]
+WriteTableOpt = Annotated[
+    str | None,
+    typer.Option("--write-table", help="Also write id, segment, run id, time to this table."),
+]
+IfExistsOpt = Annotated[
+    str, typer.Option("--if-exists", help="When --write-table exists: fail, replace or append.")
+]
+WriteUrlOpt = Annotated[
+    str | None,
+    typer.Option("--write-url", help="Database for --write-table (default: the source's)."),
+]
+FeaturesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--features",
+        "-f",
+        help="Feature columns, comma-separated or repeated (names or roles: income, age).",
+    ),
+]
+IdOpt = Annotated[str | None, typer.Option("--id-column", help="Customer id column, or 'none'.")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name or index.")]
+KOpt = Annotated[str, typer.Option("--k", help="Number of segments, or 'auto'.")]
+ScaleOpt = Annotated[
+    str, typer.Option("--scale", help="Scaling: standard, minmax, robust or none.")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+NInitOpt = Annotated[int, typer.Option("--n-init", help="K-Means restarts per k.", min=1)]
+KRangeOpt = Annotated[
+    str, typer.Option("--k-range", help="Candidate numbers of segments, e.g. 2..10 or 3,5,8.")
+]
+LogOpt = Annotated[
+    str | None,
+    typer.Option("--log", help="Log-transform skewed columns: 'auto' or a comma-separated list."),
+]
+OneHotOpt = Annotated[
+    list[str] | None,
+    typer.Option("--one-hot", help="Categorical columns to one-hot encode (e.g. Gender)."),
+]
+MissingOpt = Annotated[
+    str, typer.Option("--missing", help="Missing feature values: impute (median), drop or error.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")]
+RawCsvOpt = Annotated[
+    bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
+]
+OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="K-Means engine: auto, lloyd, elkan, minibatch or spark."),
+]
+
+
+def flag_for(parameter: str) -> str:
+    """The flag of a library parameter: ``k_range`` -> ``--k-range``."""
+    return "--" + parameter.replace("_", "-")
+
+
+def split_list(values: list[str] | None) -> list[str] | None:
+    """Repeated and comma-separated values as one list: ``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+# ---------------------------------------------------------------- errors, data, progress
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn library errors into one red line and exit code 2."""
+    try:
+        yield
+    except CustsegError as exc:
+        # The library names parameters (k_range); the command line shows flags (--k-range).
+        message = exc.for_flag(flag_for(exc.parameter)) if isinstance(exc, OptionError) else exc
+        console.print(f"[bold red]error:[/] {escape(str(message))}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]; no output was changed")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # an unexpected failure: still no traceback unless asked
+        if os.environ.get("CUSTSEG_DEBUG"):
+            raise
+        console.print(
+            f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(str(exc))} "
+            "(set CUSTSEG_DEBUG=1 to see the traceback and please report it)",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
+def load_table(
+    data: str | None,
+    id_column: str | None,
+    sheet: str | None,
+    table: str | None = None,
+    query: str | None = None,
+) -> Table:
+    """The customer table a command names: a file, a database, or the built-in sample."""
+    if data is None and table is None and query is None:
+        return read.load(datasets.sample_customers(), id_column=id_column)
+    if data is None or sql.is_database_url(data):  # no source: the URL in CUSTSEG_DB_URL
+        return sql.load_sql(data, table=table, query=query, id_column=id_column)
+    return read.load(Path(data), id_column=id_column, sheet=sheet, table=table, query=query)
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator[ProgressCallback]:
+    """A Rich progress display and a ``callback(step, done, total)`` that drives it."""
+    if quiet:
+        yield lambda *_: None
+        return
+    columns = [
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield callback
+
+
+def output_steps(callback: ProgressCallback, total: int) -> Callable[[str], None]:
+    """A ``step`` for the output writers: each file written advances the "write outputs" bar."""
+    done = iter(range(1, total + 1))
+    return lambda _name: callback("write outputs", next(done), total)
+
+
+# ---------------------------------------------------------------- printing
+
+
+def print_written(written: Mapping[str, object]) -> None:
+    """One line per output written: its path and what it is."""
+    for name, path in written.items():
+        out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+
+
+def print_segments(seg: Segmentation) -> None:
+    """The run's notes, the k decision and one row per segment with its feature means."""
+    for note in seg.notes:
+        out.print(f"[dim]note: {note}[/]", highlight=False)
+    out.print(f"[bold]{seg.k_choice.reason}[/]", highlight=False)
+    table = RichTable(title=f"{seg.k} segments of {seg.n_used} customers")
+    for col in ("id", "name", "size", "share", *seg.plan.numeric):
+        table.add_column(col, justify="left" if col == "name" else "right")
+    for p in seg.profiles:
+        table.add_row(
+            str(p.id),
+            p.name,
+            str(p.size),
+            f"{p.share:.1%}",
+            *(f"{p.means[c]:,.1f}" if p.means[c] is not None else "" for c in seg.plan.numeric),
+        )
+    out.print(table)

@@ -1,0 +1,223 @@
+"""``custseg run``: segment a customer table and write the segments, summary, model and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from custseg.cli.common import (
+    DataArg,
+    EngineOpt,
+    FeaturesOpt,
+    ForceOpt,
+    IdOpt,
+    IfExistsOpt,
+    KOpt,
+    KRangeOpt,
+    LogOpt,
+    MissingOpt,
+    OneHotOpt,
+    OutDirOpt,
+    QueryOpt,
+    QuietOpt,
+    RawCsvOpt,
+    ScaleOpt,
+    SeedOpt,
+    SheetOpt,
+    TableOpt,
+    WriteTableOpt,
+    WriteUrlOpt,
+    errors,
+    lazy,
+    load_table,
+    output_steps,
+    print_segments,
+    print_written,
+    progress_bar,
+    split_list,
+)
+from custseg.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from custseg import segmentation, spark
+    from custseg.outputs import export
+    from custseg.pipeline import options as pipeline_options
+    from custseg.read import sql
+else:
+    segmentation, spark = lazy("custseg.segmentation"), lazy("custseg.spark")
+    export, sql = lazy("custseg.outputs.export"), lazy("custseg.read.sql")
+    pipeline_options = lazy("custseg.pipeline.options")
+
+app = typer.Typer()
+
+
+@app.command()
+def run(
+    data: DataArg = None,
+    features: FeaturesOpt = None,
+    k: KOpt = "auto",
+    k_range: KRangeOpt = "2..10",
+    scale: ScaleOpt = "standard",
+    log: LogOpt = None,
+    one_hot: OneHotOpt = None,
+    missing: MissingOpt = "impute",
+    id_column: IdOpt = None,
+    sheet: SheetOpt = None,
+    out_dir: OutDirOpt = Path("out"),
+    seed: SeedOpt = 0,
+    n_init: Annotated[
+        int | None,
+        typer.Option("--n-init", help="K-Means restarts per k (10; 3 seeds with spark).", min=1),
+    ] = None,
+    engine: EngineOpt = "auto",
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
+    ] = None,
+    raw_csv: RawCsvOpt = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    write_table: WriteTableOpt = None,
+    if_exists: IfExistsOpt = "fail",
+    write_url: WriteUrlOpt = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", help="Spark master: local[2], spark://host:7077, yarn."),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="Spark setting key=value (repeatable)."),
+    ] = None,
+    spark_output: Annotated[
+        str | None,
+        typer.Option("--spark-output", help="Where Spark writes assignments (Parquet)."),
+    ] = None,
+) -> None:
+    """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
+    with errors():
+        SegmentOptions = pipeline_options.SegmentOptions
+        if n_init is None:  # Spark runs fewer seeds by default
+            n_init = spark.DEFAULT_SEEDS if engine == "spark" else SegmentOptions.n_init
+        # Every flag is checked here, before any data is read or output touched.
+        options = SegmentOptions(
+            features=split_list(features),
+            k=k,
+            k_range=k_range,
+            scale=scale,
+            log=log,
+            one_hot=split_list(one_hot),
+            missing=missing,
+            id_column=id_column,
+            n_init=n_init,
+            seed=seed,
+            engine=engine,
+            rules=rules,
+        )
+        target = sql.write_target(
+            data, table=table, query=query, write_table=write_table, if_exists=if_exists,
+            write_url=write_url, spark=engine == "spark",
+        )  # fmt: skip
+        if engine == "spark":
+            seg, written = _run_spark(
+                data, table, query, options, out_dir, force, quiet,
+                spark_master, spark_conf, spark_output,
+            )  # fmt: skip
+        else:
+            export.check_free([out_dir / name for name in export.OUTPUTS], force)
+            with progress_bar(quiet) as callback:
+                callback("load data", 0, 1)
+                loaded = load_table(data, id_column, sheet, table, query)
+                callback("load data", 1, 1)
+                if target is not None and loaded.id_column is None:
+                    raise ConfigError(
+                        "--write-table needs a customer id column to write; name it with "
+                        "--id-column"
+                    )
+                seg = segmentation.segment(loaded, options, progress=callback)
+                written = export.write_outputs(
+                    seg,
+                    out_dir,
+                    force=force,
+                    png=png,
+                    raw_csv=raw_csv,
+                    step=output_steps(callback, 4 + (png is not None)),
+                )
+        if target is not None:
+            written[f"table {write_table}"] = sql.write_back(
+                seg.assignments(),
+                target,
+                write_table,
+                id_column=seg.table.id_column,
+                created=seg.created,
+                if_exists=if_exists,
+                source_table=table,
+            )
+        if not quiet:
+            print_segments(seg)
+            print_written(written)
+
+
+def _run_spark(
+    data: str | None,
+    table: str | None,
+    query: str | None,
+    options: pipeline_options.SegmentOptions,
+    out_dir: Path,
+    force: bool,
+    quiet: bool,
+    master: str | None,
+    conf: list[str] | None,
+    output: str | None,
+) -> tuple[spark.SparkSegmentation, dict[str, object]]:
+    """``run --engine spark``: segment in Spark, write the outputs, stop Spark."""
+    settings = {}
+    for item in conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--spark-conf must look like key=value, not {item!r}")
+        settings[key.strip()] = value.strip()
+    already = spark.active_session()  # e.g. under spark-submit: not ours to stop
+    with progress_bar(quiet) as callback:
+        callback("start Spark", 0, 1)
+        session = spark.spark_session(master, settings)
+        callback("start Spark", 1, 1)
+        seg = None
+        try:
+            # Keyword by keyword until segment_spark takes a SegmentOptions, as segment() does.
+            seg = spark.segment_spark(
+                data,
+                table=table,
+                query=query,
+                id_column=options.id_column,
+                features=options.features,
+                k=options.k,
+                k_range=options.k_range,
+                scale=options.scale,
+                log=options.log,
+                one_hot=options.one_hot,
+                missing=options.missing,
+                n_init=options.n_init,
+                seed=options.seed,
+                rules=options.rules,
+                spark=session,
+                progress=callback,
+            )
+            written = spark.write_spark_outputs(
+                seg,
+                out_dir,
+                force=force,
+                assignments=output,
+                step=output_steps(callback, 4),
+            )
+        finally:
+            if seg is not None:
+                seg.close()
+            if already is None:
+                session.stop()
+    return seg, written
