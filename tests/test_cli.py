@@ -99,7 +99,7 @@ def test_bad_options_exit_2_with_a_clear_line(tmp_path, args, message):
 def test_bad_option_is_reported_before_the_data_is_read(tmp_path):
     result = invoke("run", tmp_path / "nope.csv", "--out", tmp_path / "o", "--k", "0")
     assert result.exit_code == 2
-    assert "--k must be at least 1" in result.output and "nope.csv" not in result.output
+    assert "--k must be at least 2" in result.output and "nope.csv" not in result.output
 
 
 def test_commands_keep_their_names_and_order():

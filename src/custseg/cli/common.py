@@ -230,7 +230,7 @@ def print_segments(seg: Segmentation) -> None:
     """The run's notes, the k decision and one row per segment with its feature means."""
     for note in seg.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
-    out.print(f"[bold]{seg.k_choice.reason}[/]", highlight=False)
+    out.print(f"[bold]{seg.k_reason}[/]", highlight=False)
     table = RichTable(title=f"{seg.k} segments of {seg.n_used} customers")
     for col in ("id", "name", "size", "share", *seg.plan.numeric):
         table.add_column(col, justify="left" if col == "name" else "right")

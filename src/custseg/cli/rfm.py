@@ -118,26 +118,15 @@ def rfm(
         with progress_bar(quiet) as callback:
             seg = rfm_pipeline.segment_rfm(
                 transactions,
-                customer=customer,
-                date=date,
-                amount=amount,
-                quantity=quantity,
-                price=price,
-                invoice=invoice,
-                as_of=as_of,
-                dayfirst=dayfirst,
-                returns=returns,
-                features=split_list(features),
-                k=k,
-                k_range=k_range,
-                log=log,
-                scale=scale,
-                rules=rules,
-                n_init=n_init,
-                seed=seed,
-                engine=engine,
+                rfm=rfm_pipeline.RFMOptions(
+                    customer=customer, date=date, amount=amount, quantity=quantity, price=price,
+                    invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns,
+                ),  # fmt: skip
                 progress=callback,
-            )
+                # RFM supplies its own default features, log and rules where these are None.
+                features=split_list(features), k=k, k_range=k_range, log=log, scale=scale,
+                rules=rules, n_init=n_init, seed=seed, engine=engine,
+            )  # fmt: skip
             written = export.write_outputs(
                 seg,
                 out_dir,

@@ -189,24 +189,8 @@ def _run_spark(
         callback("start Spark", 1, 1)
         seg = None
         try:
-            # Keyword by keyword until segment_spark takes a SegmentOptions, as segment() does.
             seg = spark.segment_spark(
-                data,
-                table=table,
-                query=query,
-                id_column=options.id_column,
-                features=options.features,
-                k=options.k,
-                k_range=options.k_range,
-                scale=options.scale,
-                log=options.log,
-                one_hot=options.one_hot,
-                missing=options.missing,
-                n_init=options.n_init,
-                seed=options.seed,
-                rules=options.rules,
-                spark=session,
-                progress=callback,
+                data, options, table=table, query=query, spark=session, progress=callback
             )
             written = spark.write_spark_outputs(
                 seg,
