@@ -12,21 +12,23 @@ leaves the previous table exactly as it was; it refuses to write into the table 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 
 from custseg.exceptions import ConfigError, OutputExistsError, SourceError, require
-
-if TYPE_CHECKING:
-    from custseg.read import Table
+from custseg.read.roles import recognise_roles
+from custseg.read.table import Table
+from custseg.read.validation import check_columns
 
 URL_ENV = "CUSTSEG_DB_URL"
 PASSWORD_ENV = "CUSTSEG_DB_PASSWORD"
@@ -110,8 +112,6 @@ def _secrets(url: str) -> list[str]:
 
 def _scrub(text: str, url: str) -> str:
     """A driver's message without the URL's password (decoded or not)."""
-    from urllib.parse import unquote
-
     for secret in _secrets(url):
         for form in {secret, unquote(secret)}:
             text = text.replace(form, "***")
@@ -171,7 +171,7 @@ def create_engine(url: str, *, must_exist: bool = True):
 
 def _transactional_sqlite(engine) -> None:
     """Let BEGIN cover DDL too (pysqlite would commit a DROP TABLE on its own)."""
-    from sqlalchemy import event
+    from sqlalchemy import event  # optional extra: custseg[sql]
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -205,8 +205,6 @@ def list_tables(url: str) -> list[str]:
 
 
 def _no_table_message(name: str, tables: Sequence[str], url: str) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, tables, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     shown = ", ".join(map(repr, tables[:30])) + (", ..." if len(tables) > 30 else "")
@@ -291,8 +289,6 @@ def load_sql(
     ``source`` is a URL, a ``.db``/``.sqlite``/``.duckdb`` file, or ``None`` for
     ``CUSTSEG_DB_URL``. ``Table.source`` shows the URL with its password masked.
     """
-    from custseg.read import check_columns, recognise_roles
-
     url = database_url(source)
     if table is None and query is None:
         tables = list_tables(url)
@@ -308,8 +304,6 @@ def load_sql(
     check_columns(frame, name)
     notes: list[str] = []
     roles = recognise_roles(frame, id_column=id_column, notes=notes)
-    from custseg.read import Table
-
     return Table(frame=frame, roles=roles, source=name, first_line=None, notes=notes)
 
 
