@@ -3,7 +3,8 @@
 :func:`load` returns a :class:`Table`: the raw rows (values untouched) plus the role of every
 column. :func:`validate` reports every problem with the chosen features at once. The parts live
 in :mod:`~custseg.read.table`, :mod:`~custseg.read.files`, :mod:`~custseg.read.sql`,
-:mod:`~custseg.read.roles`, :mod:`~custseg.read.validation` and :mod:`~custseg.read.loader`.
+:mod:`~custseg.read.roles`, :mod:`~custseg.read.numeric`, :mod:`~custseg.read.validation` and
+:mod:`~custseg.read.loader`.
 """
 
 from custseg.read.files import (
@@ -14,6 +15,7 @@ from custseg.read.files import (
     text_sample,
 )
 from custseg.read.loader import load
+from custseg.read.numeric import Numbers, numeric_view, parse_numbers, to_numbers
 from custseg.read.roles import (
     auto_features,
     recognise_roles,
@@ -36,12 +38,12 @@ from custseg.read.validation import (
     has_duplicates,
     infinite_values,
     non_numeric_cells,
-    numeric_view,
     validate,
 )
 
 __all__ = [
     "NUMERIC_ROLES",
+    "Numbers",
     "ROLES",
     "ROLE_ALIASES",
     "SAMPLE_BYTES",
@@ -57,6 +59,7 @@ __all__ = [
     "non_numeric_cells",
     "normalise_name",
     "numeric_view",
+    "parse_numbers",
     "recognise_roles",
     "release_arrow_memory",
     "resolve_columns",
@@ -64,6 +67,7 @@ __all__ = [
     "sniff_delimiter",
     "sniff_encoding",
     "text_sample",
+    "to_numbers",
     "unknown_column",
     "validate",
 ]

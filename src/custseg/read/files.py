@@ -15,10 +15,14 @@ import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from custseg.exceptions import SourceError
+from custseg.read.numeric import read_decimal_commas
 from custseg.read.roles import role_from_name
 from custseg.text import error_text
 
-_DECIMAL_COMMA = re.compile(r"(?:^|;)\s*-?\d+,\d+\s*(?:;|$)", re.MULTILINE)
+# A ;-separated field holding a decimal-comma number: 12,5 or, with a currency, "1.234,50 €".
+_DECIMAL_COMMA = re.compile(
+    r'(?:^|;)\s*"?[^;"\d.,]{0,5}\d+(?:[.\s]\d{3})*,\d+[^;"\d.,]{0,5}"?\s*(?:;|$)', re.MULTILINE
+)
 PYARROW_BYTES = 16 << 20  # CSV files from this size on are read with pyarrow (multi-threaded)
 
 
@@ -149,6 +153,8 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
                 skipinitialspace=True,
                 engine="python" if delimiter == r"\s+" else "c",
             )
+        if decimal == ",":
+            read_decimal_commas(frame, notes, keep=as_text)
     except pd.errors.EmptyDataError as exc:
         raise SourceError(f"'{path}' has no columns; export the table with a header row") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

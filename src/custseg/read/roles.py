@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from custseg.exceptions import ConfigError, DataError
+from custseg.read.numeric import Numbers, converted_note, parse_numbers
 from custseg.read.table import NUMERIC_ROLES, ROLE_ALIASES, Table, normalise_name
-from custseg.read.validation import numeric_view
 
 # Name patterns on the normalised column name (lower case, words separated by one space).
 _NAME_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -75,9 +75,11 @@ def recognise_roles(
         ):
             roles[col] = "date"
             continue
-        values = numeric_view(series)
+        numbers = parse_numbers(series)
+        values = pd.Series(numbers.values, index=series.index)
         is_numeric = values.notna().sum() >= NUMERIC_SHARE * non_missing
         if is_numeric:
+            notes.extend(_number_notes(col, series, numbers))
             if by_name in ("age", "income", "spending") and by_name not in taken:
                 roles[col] = by_name
                 taken.add(by_name)
@@ -99,6 +101,21 @@ def recognise_roles(
     if id_column is None and "id" not in roles.values():
         _guess_id_from_content(frame, roles, notes)
     return roles
+
+
+def _number_notes(col: str, series: pd.Series, numbers: Numbers) -> list[str]:
+    """Say how a numeric column was read: what formatting was taken off, and which values are
+    not numbers (statistics leave them out, so that must never go unsaid)."""
+    notes = [converted_note(col, numbers.removed)] if numbers.removed else []
+    n = len(numbers.bad)
+    if n:
+        shown = ", ".join(repr(series.iloc[p]) for p in numbers.bad[:3])
+        notes.append(
+            f"{col!r} has {n:,} value{'s' if n > 1 else ''} that {'are' if n > 1 else 'is'} "
+            f"not a number (e.g. {shown}): statistics leave {'them' if n > 1 else 'it'} out, "
+            f"and {col!r} can be a feature only once {'they are' if n > 1 else 'it is'} fixed"
+        )
+    return notes
 
 
 def _is_code(values: pd.Series, name: str) -> bool:

@@ -26,7 +26,9 @@ class Table:
     Attributes
     ----------
     frame : pandas.DataFrame
-        The rows as read, values untouched.
+        The rows as read, values untouched (in a file with decimal commas, amounts such as
+        ``1.234,50`` are read as numbers). Read a column's numbers with
+        :func:`~custseg.read.numeric.numeric_view`.
     roles : dict
         Column name -> role (one of :data:`ROLES`).
     source : str

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.exceptions import ConfigError, DataError, SourceError
+from custseg.read.numeric import parse_numbers
 from custseg.read.table import Table
 
 
@@ -31,13 +32,8 @@ def check_columns(frame: pd.DataFrame, name: str) -> None:
 def non_numeric_cells(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """The column as numbers (blank text counts as missing), and the positions of the cells that
     are neither a number nor blank."""
-    values = numeric_view(raw)
-    bad = values.isna() & raw.notna()
-    if pd.api.types.is_object_dtype(raw) or pd.api.types.is_string_dtype(raw):
-        blank = raw.astype("string").str.strip().fillna("") == ""
-        bad &= ~blank
-        values = values.where(~blank)
-    return values, np.flatnonzero(bad.to_numpy())
+    numbers = parse_numbers(raw)
+    return pd.Series(numbers.values, index=raw.index, name=raw.name), numbers.bad
 
 
 def examples(table: Table, raw: pd.Series, positions: np.ndarray, n: int = 3) -> str:
@@ -55,15 +51,6 @@ def infinite_values(table: Table, col: str, values: np.ndarray) -> str | None:
         f"{'s' if len(positions) > 1 else ''} (first on {table.where(positions[0])}); "
         "replace them with real numbers or leave them empty"
     )
-
-
-def numeric_view(series: pd.Series) -> pd.Series:
-    """The column as float numbers; values that are not numbers become NaN."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(float)
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
-    return pd.to_numeric(series.astype("string").str.strip(), errors="coerce").astype(float)
 
 
 def validate(
