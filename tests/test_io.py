@@ -200,7 +200,7 @@ def test_has_duplicates(values, expected):
 
 def test_pyarrow_reader_keeps_quoted_newlines(tmp_path, monkeypatch):
     """Big files go through pyarrow; a note spanning lines must not split or shift rows."""
-    import custseg.read as io_module
+    import custseg.read.files as io_module
 
     monkeypatch.setattr(io_module, "PYARROW_BYTES", 0)  # this small file takes the big-file path
     n = 60_000
@@ -230,7 +230,7 @@ def test_pyarrow_reader_keeps_quoted_newlines(tmp_path, monkeypatch):
     ids=["spaces-after-commas", "bom-and-missing", "quoted-newline", "semicolons"],
 )
 def test_pyarrow_path_reads_what_the_c_reader_reads(text, tmp_path, monkeypatch):
-    import custseg.read as io_module
+    import custseg.read.files as io_module
 
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import custseg
 from custseg.cli import app
-from custseg.read import sql as custseg_sql
+from custseg.outputs import writeback
 
 from ._db import _engine, _get, _put
 
@@ -70,7 +70,7 @@ def predict(model_path, source, out: Path, *args: str):
 
 def assert_written(url: str, expected: pd.DataFrame, table: str = "scored") -> pd.DataFrame:
     back = _get(url, f"SELECT * FROM {table} ORDER BY customer_id")
-    assert list(back.columns) == list(custseg_sql.SEGMENT_COLUMNS)
+    assert list(back.columns) == list(writeback.SEGMENT_COLUMNS)
     assert back["customer_id"].astype(str).tolist() == expected["CustomerID"].tolist()
     assert back["segment_id"].tolist() == expected["segment"].tolist()
     assert back["segment_name"].tolist() == expected["segment_name"].tolist()
@@ -177,7 +177,7 @@ def test_failed_write_leaves_the_previous_table(
     def lost(conn, table, chunk):
         raise sa.exc.OperationalError("INSERT", {}, Exception("connection lost (injected)"))
 
-    monkeypatch.setattr(custseg_sql, "_insert_chunk", lost)
+    monkeypatch.setattr(writeback, "_insert_chunk", lost)
     failed = predict(model_path, file_url, tmp_path, *args, "--if-exists", "replace")
     assert failed.exit_code == 2
     assert "rolled back and the table is unchanged" in failed.output

@@ -25,6 +25,7 @@ from custseg.exceptions import (
     OutputExistsError,
     SourceError,
 )
+from custseg.outputs import writeback
 from custseg.read import sql as custseg_sql
 
 from ._db import _engine, _get, _put
@@ -238,7 +239,7 @@ def test_run_writes_back_and_reads_back(db_url, tmp_path, report_stub):
     assert result.exit_code == 0, result.output
     assert "customer_segments: 200 rows, run " in result.output
     back = _get(db_url, "SELECT * FROM customer_segments ORDER BY customer_id")
-    assert list(back.columns) == list(custseg_sql.SEGMENT_COLUMNS)
+    assert list(back.columns) == list(writeback.SEGMENT_COLUMNS)
     segments = pd.read_csv(out / "segments.csv").sort_values("CustomerID")
     assert back["customer_id"].tolist() == segments["CustomerID"].tolist()
     assert back["segment_id"].tolist() == segments["segment"].tolist()
@@ -267,7 +268,7 @@ def test_if_exists_fail_append_replace(pg_customers, tmp_path, report_stub):
 
 def _rows(url: str, run_id: str) -> pd.DataFrame:
     seg = segment(load(url, table="customers"), k=4)
-    return custseg_sql.segment_rows(
+    return writeback.segment_rows(
         seg.assignments(),
         id_column=seg.table.id_column,
         run_id=run_id,
@@ -278,9 +279,9 @@ def _rows(url: str, run_id: str) -> pd.DataFrame:
 @pytest.mark.parametrize("if_exists", ["replace", "append"])
 def test_failure_mid_write_leaves_the_old_table(db_url, monkeypatch, if_exists):
     rows = _rows(db_url, "old")
-    custseg_sql.write_segments(db_url, "customer_segments", rows, if_exists="replace")
+    writeback.write_segments(db_url, "customer_segments", rows, if_exists="replace")
     before = _get(db_url, "SELECT * FROM customer_segments ORDER BY customer_id")
-    real, calls = custseg_sql._insert_chunk, []
+    real, calls = writeback._insert_chunk, []
 
     def fail_after_first_chunk(conn, table, chunk):
         calls.append(len(chunk))
@@ -288,9 +289,9 @@ def test_failure_mid_write_leaves_the_old_table(db_url, monkeypatch, if_exists):
             raise ConnectionResetError("connection lost mid-write (injected)")
         real(conn, table, chunk)
 
-    monkeypatch.setattr(custseg_sql, "_insert_chunk", fail_after_first_chunk)
+    monkeypatch.setattr(writeback, "_insert_chunk", fail_after_first_chunk)
     with pytest.raises(ConnectionResetError, match="injected"):
-        custseg_sql.write_segments(
+        writeback.write_segments(
             db_url, "customer_segments", rows.assign(run_id="new"), if_exists=if_exists,
             chunksize=50,
         )  # fmt: skip
@@ -301,11 +302,11 @@ def test_failure_mid_write_leaves_the_old_table(db_url, monkeypatch, if_exists):
 
 def test_constraint_violation_rolls_back(db_url):
     rows = _rows(db_url, "old")
-    custseg_sql.write_segments(db_url, "customer_segments", rows, if_exists="replace")
+    writeback.write_segments(db_url, "customer_segments", rows, if_exists="replace")
     before = _get(db_url, "SELECT * FROM customer_segments ORDER BY customer_id")
     duplicated = pd.concat([rows, rows.iloc[[0]]], ignore_index=True).assign(run_id="new")
     with pytest.raises(SourceError, match="rolled back and the table is unchanged"):
-        custseg_sql.write_segments(
+        writeback.write_segments(
             db_url, "customer_segments", duplicated, if_exists="replace", chunksize=50
         )
     pd.testing.assert_frame_equal(
@@ -317,7 +318,7 @@ def test_source_table_is_never_written(pg_customers, tmp_path):
     rows = _rows(pg_customers, "r")
     for name in ("customers", "public.customers", "CUSTOMERS"):
         with pytest.raises(ConfigError, match="never modifies its source"):
-            custseg_sql.write_segments(
+            writeback.write_segments(
                 pg_customers, name, rows, if_exists="replace", source_table="customers"
             )
     result = runner.invoke(
@@ -359,12 +360,12 @@ def test_write_segments_api_for_predict(duckdb_file):
     assigned = pd.DataFrame(
         {"id": ["a", "b", "c"], "segment": [0, 1, 0], "segment_name": ["x", "y", "x"]}
     )
-    rows = custseg_sql.segment_rows(
-        assigned, id_column="id", run_id=custseg_sql.new_run_id(), run_at="2025-01-02T03:04:05Z"
+    rows = writeback.segment_rows(
+        assigned, id_column="id", run_id=writeback.new_run_id(), run_at="2025-01-02T03:04:05Z"
     )
-    assert custseg_sql.write_segments(url, "scored", rows) == 3
+    assert writeback.write_segments(url, "scored", rows) == 3
     with pytest.raises(OutputExistsError, match="--if-exists replace"):
-        custseg_sql.write_segments(url, "scored", rows)
+        writeback.write_segments(url, "scored", rows)
     back = _get(url, "SELECT * FROM scored ORDER BY customer_id")
     assert back["customer_id"].tolist() == ["a", "b", "c"]
     assert back["segment_id"].tolist() == [0, 1, 0]
