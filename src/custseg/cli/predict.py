@@ -33,10 +33,9 @@ from custseg.exceptions import ConfigError, OutputExistsError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from custseg.outputs import export, model_file
-    from custseg.read import sql
+    from custseg.outputs import export, model_file, writeback
 else:
-    pd, sql = lazy("pandas"), lazy("custseg.read.sql")
+    pd, writeback = lazy("pandas"), lazy("custseg.outputs.writeback")
     export, model_file = lazy("custseg.outputs.export"), lazy("custseg.outputs.model_file")
 
 DRIFT_EXIT = 3
@@ -90,7 +89,7 @@ def predict(
     drift_path = drift_path or output.parent / "drift.json"
     with errors():
         # Checked before any work: a refused or unreachable target fails in a second.
-        target = sql.write_target(
+        target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url,
         )  # fmt: skip
@@ -150,7 +149,7 @@ def _write_back(result, id_column, url, write_table, if_exists, source_table) ->
             "segment_name": assigned[name].to_numpy(),
         }
     )
-    return sql.write_back(
+    return writeback.write_back(
         rows,
         url,
         write_table,

@@ -42,12 +42,11 @@ from custseg.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from custseg import segmentation, spark
-    from custseg.outputs import export
+    from custseg.outputs import export, writeback
     from custseg.pipeline import options as pipeline_options
-    from custseg.read import sql
 else:
     segmentation, spark = lazy("custseg.segmentation"), lazy("custseg.spark")
-    export, sql = lazy("custseg.outputs.export"), lazy("custseg.read.sql")
+    export, writeback = lazy("custseg.outputs.export"), lazy("custseg.outputs.writeback")
     pipeline_options = lazy("custseg.pipeline.options")
 
 app = typer.Typer()
@@ -119,7 +118,7 @@ def run(
             engine=engine,
             rules=rules,
         )
-        target = sql.write_target(
+        target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url, spark=engine == "spark",
         )  # fmt: skip
@@ -149,7 +148,7 @@ def run(
                     step=output_steps(callback, 4 + (png is not None)),
                 )
         if target is not None:
-            written[f"table {write_table}"] = sql.write_back(
+            written[f"table {write_table}"] = writeback.write_back(
                 seg.assignments(),
                 target,
                 write_table,
