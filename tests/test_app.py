@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from custseg import sample_customers  # noqa: E402
 from custseg.app import APP_FILE, access, state, views  # noqa: E402
 from custseg.cli import app as cli_app  # noqa: E402
+from custseg.exceptions import ConfigError, SourceError  # noqa: E402
 
 TIMEOUT = 120
 INCOME, SPENDING = "Annual Income (k$)", "Spending Score (1-100)"
@@ -462,6 +463,40 @@ def test_an_oversize_upload_gets_a_message(upload_limit_1mb):
     assert f"'big.csv' is {size}; this dashboard takes files up to 1 MB" in message
     assert "custseg app --max-upload-mb" in message
     assert shown(at).table.source == "built-in sample customers"
+
+
+def test_data_folder_rules_for_parquet_folders_hidden_folders_and_long_listings(tmp_path):
+    root = tmp_path / "data"
+    (root / ".private").mkdir(parents=True)
+    (root / "leaky").mkdir()
+    (root / "empty").mkdir()
+    sample_customers(20).to_csv(root / ".private" / "hidden.csv", index=False)
+    sample_customers(20).to_parquet(tmp_path / "elsewhere.parquet")
+    sample_customers(20).to_parquet(root / "leaky" / "part-0.parquet")
+    (root / "leaky" / "part-1.parquet").symlink_to(tmp_path / "elsewhere.parquet")
+    for i in range(5):
+        sample_customers(20).to_csv(root / f"t{i}.csv", index=False)
+    assert access.list_tables(root) == [f"t{i}.csv" for i in range(5)]
+    assert access.list_tables(root, limit=2) == ["t0.csv", "t1.csv"]
+    with pytest.raises(SourceError, match="holds links to files outside the data folder"):
+        access.resolve_table(root, "leaky")
+    with pytest.raises(SourceError, match="is a folder without Parquet files"):
+        access.resolve_table(root, "empty")
+    with pytest.raises(SourceError, match="is hidden"):
+        access.resolve_table(root, ".private/hidden.csv")
+    assert access.resolve_table(root, f"  '{root / 't1.csv'}' ") == root / "t1.csv"
+
+
+def test_launch_environment_needs_a_long_token_off_loopback(tmp_path):
+    with pytest.raises(ConfigError, match="Refusing to listen on '10.0.0.5' without a token"):
+        access.launch_environment("10.0.0.5", loopback=False, environ={})
+    with pytest.raises(ConfigError, match="is 15 characters long; use at least 16"):
+        access.launch_environment("127.0.0.1", loopback=True, environ={access.TOKEN_ENV: "x" * 15})
+    env = access.launch_environment(
+        "10.0.0.5", loopback=False, data_dir=tmp_path, environ={access.TOKEN_ENV: TOKEN}
+    )
+    assert env[access.TOKEN_ENV] == TOKEN and env[access.DATA_DIR_ENV] == str(tmp_path)
+    assert access.launch_environment("::1", loopback=True, environ={}) == {}
 
 
 # ---------------------------------------------------------------- downloads and helpers

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from custseg.app.access import TABLE_SUFFIXES, list_tables, resolve_table
+from custseg.app.access import DEFAULT_MAX_UPLOAD_MB, TABLE_SUFFIXES, list_tables, resolve_table
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import write_csv
@@ -110,7 +110,7 @@ def _upload_table(digest: str, name: str, _content: bytes) -> Table:
     return table
 
 
-def load_upload(name: str, content: bytes, max_mb: int) -> Loaded:
+def load_upload(name: str, content: bytes, max_mb: int = DEFAULT_MAX_UPLOAD_MB) -> Loaded:
     """An uploaded file (CSV, TSV, Parquet, Excel, JSON lines), read by ``custseg.read.load``."""
     if not content:
         raise SourceError(f"'{name}' is empty; export the table again with a header row")
