@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import socket
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -16,11 +20,20 @@ import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from custseg import sample_customers  # noqa: E402
-from custseg.app import APP_FILE, state, views  # noqa: E402
+from custseg.app import APP_FILE, access, state, views  # noqa: E402
 from custseg.cli import app as cli_app  # noqa: E402
+from custseg.exceptions import ConfigError, SourceError  # noqa: E402
 
 TIMEOUT = 120
 INCOME, SPENDING = "Annual Income (k$)", "Spending Score (1-100)"
+TOKEN = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def no_access_settings(monkeypatch):
+    """The page as ``custseg app`` starts it on loopback: no token, no data folder."""
+    monkeypatch.delenv(access.TOKEN_ENV, raising=False)
+    monkeypatch.delenv(access.DATA_DIR_ENV, raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +65,26 @@ def calls(monkeypatch):
     monkeypatch.setattr(state, "load", counting("load", state.load))
     monkeypatch.setattr(search, "choose_k", counting("choose_k", search.choose_k))
     return counts
+
+
+@pytest.fixture
+def data_folder(tmp_path, monkeypatch):
+    """A data folder with tables, a secrets file, and a link out; a table outside it."""
+    root = tmp_path / "data"
+    (root / "nested").mkdir(parents=True)
+    (root / "parts").mkdir()
+    sample_customers(150, seed=2).to_parquet(root / "customers.parquet")
+    sample_customers(90, seed=6).to_csv(root / "nested" / "more.csv", index=False)
+    parts = sample_customers(80, seed=8)
+    for i in range(2):
+        parts.iloc[40 * i : 40 * (i + 1)].to_parquet(root / "parts" / f"part-{i}.parquet")
+    for secret in (".env", "secrets.env"):
+        (root / secret).write_text("DB_PASSWORD=hunter2\n")
+    (root / "notes.md").write_text("# notes\n")
+    sample_customers(60, seed=7).to_csv(tmp_path / "outside.csv", index=False)
+    (root / "escape.csv").symlink_to(tmp_path / "outside.csv")
+    monkeypatch.setenv(access.DATA_DIR_ENV, str(root))
+    return root
 
 
 def start() -> AppTest:
@@ -87,6 +120,34 @@ def upload(at: AppTest, name: str, content: bytes) -> AppTest:
     at.radio(key="source").set_value("Upload a file").run()
     at.file_uploader(key="upload").set_value((name, content, "application/octet-stream"))
     return at.run()
+
+
+def sign_in(at: AppTest, token: str) -> AppTest:
+    at.text_input[0].input(token)
+    at.button[0].click()
+    return at.run()
+
+
+def signed_out_page(at: AppTest) -> None:
+    """Only the title and the sign-in form: no data, no sample, no source or path field."""
+    assert [w.label for w in at.text_input] == ["Access token"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.sidebar.children
+    for kind in ("radio", "selectbox", "file_uploader", "dataframe", "plotly_chart"):
+        assert not at.get(kind), kind
+    assert "last_good" not in at.session_state
+    assert "Sample customers" not in str(at)
+
+
+@pytest.fixture
+def upload_limit_1mb():
+    """``custseg app --max-upload-mb 1``, as Streamlit's own server option."""
+    from streamlit import config
+
+    before = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    yield
+    config.set_option("server.maxUploadSize", before)
 
 
 def table_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
@@ -286,17 +347,156 @@ def test_data_problem_after_a_good_upload_keeps_it_on_screen():
     assert int(shown(at).used.sum()) == 98
 
 
-def test_server_path(tmp_path):
-    path = tmp_path / "customers.parquet"
-    sample_customers(150, seed=2).to_parquet(path)
+def test_server_path_reads_tables_inside_the_data_folder(data_folder):
     at = start()
     at.radio(key="source").set_value("Path on the server").run()
-    at.text_input(key="server_path").input(str(path)).run()
+    assert at.selectbox(key="server_pick").options == [
+        "customers.parquet",
+        "nested/more.csv",
+        "parts",
+        views.TYPE_PATH,
+    ]
+    at.selectbox(key="server_pick").set_value("customers.parquet").run()
     no_failure(at)
-    assert shown(at).table.source == str(path)
-    at.text_input(key="server_path").input(str(tmp_path / "nope.csv")).run()
-    assert "No such file or folder" in unmd(at.error[0].value)
-    assert shown(at).table.source == str(path)
+    assert shown(at).table.source == "customers.parquet (data folder)"
+    assert len(shown(at).table.frame) == 150
+    at.selectbox(key="server_pick").set_value("parts").run()
+    no_failure(at)
+    assert len(shown(at).table.frame) == 80  # a Parquet folder is one table
+
+    at.selectbox(key="server_pick").set_value(views.TYPE_PATH).run()
+    at.text_input(key="server_path").input(str(data_folder / "nested" / "more.csv")).run()
+    no_failure(at)
+    assert shown(at).table.source == "nested/more.csv (data folder)"
+    at.text_input(key="server_path").input("nope.csv").run()
+    assert "No table 'nope.csv' in the data folder" in unmd(at.error[0].value)
+    assert shown(at).table.source == "nested/more.csv (data folder)"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("../outside.csv", "goes up a folder with '..'"),
+        ("nested/../../outside.csv", "goes up a folder with '..'"),
+        ("{outside}", "is outside the data folder"),
+        ("/etc/passwd", "is outside the data folder"),
+        ("escape.csv", "is a link to a file outside the data folder"),
+        (".env", "is hidden"),
+        ("secrets.env", "is not a table"),
+    ],
+)
+def test_server_path_refuses_anything_but_tables_in_the_data_folder(
+    data_folder, calls, typed, message
+):
+    outside = data_folder.parent / "outside.csv"
+    at = start()
+    loads = calls["load"]
+    at.radio(key="source").set_value("Path on the server").run()
+    at.selectbox(key="server_pick").set_value(views.TYPE_PATH).run()
+    at.text_input(key="server_path").input(typed.format(outside=outside)).run()
+    assert not at.exception
+    assert message in unmd(at.error[0].value)
+    assert calls["load"] == loads  # refused before anything is read
+    assert "hunter2" not in str(at)
+    assert shown(at).table.source == "built-in sample customers"
+
+
+def test_without_a_data_folder_the_page_offers_upload_and_sample_only(monkeypatch):
+    monkeypatch.delenv(access.DATA_DIR_ENV, raising=False)
+    at = start()
+    assert at.radio(key="source").options == ["Sample customers", "Upload a file"]
+
+
+# ---------------------------------------------------------------- sign-in and upload limits
+
+
+def test_with_a_token_the_page_shows_only_the_sign_in_field(monkeypatch, calls):
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    at = start()
+    no_failure(at)
+    signed_out_page(at)
+    assert calls == {"load": 0, "choose_k": 0}
+
+
+def test_a_wrong_token_shows_an_error_and_nothing_else(monkeypatch, data_folder, calls):
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    monkeypatch.setattr(views, "WRONG_TOKEN_DELAY", 0)
+    at = start()
+    for wrong in ("", "guess", TOKEN[:-1], TOKEN + "x"):
+        sign_in(at, wrong)
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            "That is not the access token. Ask whoever runs this dashboard for it."
+        ]
+        signed_out_page(at)
+    assert calls == {"load": 0, "choose_k": 0}
+
+
+def test_the_right_token_opens_the_page_for_the_session(monkeypatch, data_folder):
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    at = start()
+    sign_in(at, f"  {TOKEN} ")  # pasted with spaces
+    no_failure(at)
+    assert not [w for w in at.text_input if w.label == "Access token"]
+    assert shown(at).table.source == "built-in sample customers"
+    assert cards(at) == [p.name for p in shown(at).profiles]
+    at.radio(key="source").set_value("Path on the server").run()  # still signed in
+    assert "customers.parquet" in at.selectbox(key="server_pick").options
+
+
+def test_the_token_is_compared_in_constant_time(monkeypatch):
+    seen = []
+    real = access.hmac.compare_digest
+    monkeypatch.setattr(access.hmac, "compare_digest", lambda a, b: seen.append(1) or real(a, b))
+    assert access.token_matches(TOKEN, TOKEN) and not access.token_matches("x", TOKEN)
+    assert seen == [1, 1]
+
+
+def test_an_oversize_upload_gets_a_message(upload_limit_1mb):
+    content = table_bytes(sample_customers(60000, seed=5), "csv")
+    size = f"{len(content) / state.MB:.1f} MB"
+    assert len(content) > state.MB
+    at = start()
+    upload(at, "big.csv", content)
+    assert not at.exception
+    message = unmd(at.error[0].value)
+    assert f"'big.csv' is {size}; this dashboard takes files up to 1 MB" in message
+    assert "custseg app --max-upload-mb" in message
+    assert shown(at).table.source == "built-in sample customers"
+
+
+def test_data_folder_rules_for_parquet_folders_hidden_folders_and_long_listings(tmp_path):
+    root = tmp_path / "data"
+    (root / ".private").mkdir(parents=True)
+    (root / "leaky").mkdir()
+    (root / "empty").mkdir()
+    sample_customers(20).to_csv(root / ".private" / "hidden.csv", index=False)
+    sample_customers(20).to_parquet(tmp_path / "elsewhere.parquet")
+    sample_customers(20).to_parquet(root / "leaky" / "part-0.parquet")
+    (root / "leaky" / "part-1.parquet").symlink_to(tmp_path / "elsewhere.parquet")
+    for i in range(5):
+        sample_customers(20).to_csv(root / f"t{i}.csv", index=False)
+    assert access.list_tables(root) == [f"t{i}.csv" for i in range(5)]
+    assert access.list_tables(root, limit=2) == ["t0.csv", "t1.csv"]
+    with pytest.raises(SourceError, match="holds links to files outside the data folder"):
+        access.resolve_table(root, "leaky")
+    with pytest.raises(SourceError, match="is a folder without Parquet files"):
+        access.resolve_table(root, "empty")
+    with pytest.raises(SourceError, match="is hidden"):
+        access.resolve_table(root, ".private/hidden.csv")
+    assert access.resolve_table(root, f"  '{root / 't1.csv'}' ") == root / "t1.csv"
+
+
+def test_launch_environment_needs_a_long_token_off_loopback(tmp_path):
+    with pytest.raises(ConfigError, match="Refusing to listen on '10.0.0.5' without a token"):
+        access.launch_environment("10.0.0.5", loopback=False, environ={})
+    with pytest.raises(ConfigError, match="is 15 characters long; use at least 16"):
+        access.launch_environment("127.0.0.1", loopback=True, environ={access.TOKEN_ENV: "x" * 15})
+    env = access.launch_environment(
+        "10.0.0.5", loopback=False, data_dir=tmp_path, environ={access.TOKEN_ENV: TOKEN}
+    )
+    assert env[access.TOKEN_ENV] == TOKEN and env[access.DATA_DIR_ENV] == str(tmp_path)
+    assert access.launch_environment("::1", loopback=True, environ={}) == {}
 
 
 # ---------------------------------------------------------------- downloads and helpers
@@ -333,8 +533,8 @@ def test_app_command_runs_streamlit_on_loopback(monkeypatch):
         seen["argv"] = argv
         raise SystemExit(0)
 
-    monkeypatch.setattr(command.os, "execv", fake_exec)
-    monkeypatch.setattr(command.subprocess, "call", lambda argv: fake_exec(argv[0], argv))
+    monkeypatch.setattr(command.os, "execve", lambda path, argv, env: fake_exec(path, argv))
+    monkeypatch.setattr(command.subprocess, "call", lambda argv, env: fake_exec(argv[0], argv))
     result = CliRunner().invoke(cli_app, ["app", "--port", "8765"])
     assert result.exit_code == 0, result.output
     argv = seen["argv"]
@@ -343,18 +543,79 @@ def test_app_command_runs_streamlit_on_loopback(monkeypatch):
     assert options["--server.address"] == "127.0.0.1"
     assert options["--server.port"] == "8765"
     assert options["--server.headless"] == "true"
+    assert options["--server.maxUploadSize"] == "200"
     assert options["--browser.gatherUsageStats"] == "false"
 
 
-def test_app_command_warns_when_listening_beyond_loopback(monkeypatch):
+def test_app_command_refuses_a_network_address_without_a_token(monkeypatch):
     import custseg.cli.dashboard as command
 
-    monkeypatch.setattr(
-        command.os, "execv", lambda path, argv: (_ for _ in ()).throw(SystemExit(0))
-    )
+    monkeypatch.setattr(command.os, "execve", lambda *a: pytest.fail("Streamlit started"))
     result = CliRunner().invoke(cli_app, ["app", "--host", "0.0.0.0"])
-    assert result.exit_code == 0
-    assert "anyone who can reach it can use the dashboard" in result.output
+    assert result.exit_code == 2
+    assert "Refusing to listen on '0.0.0.0' without a token" in result.output
+    assert f"Set {access.TOKEN_ENV} to a secret of at least 16 characters" in result.output
+    monkeypatch.setenv(access.TOKEN_ENV, "too-short")
+    result = CliRunner().invoke(cli_app, ["app"])
+    assert result.exit_code == 2
+    assert f"{access.TOKEN_ENV} is 9 characters long; use at least 16" in result.output
+
+
+def test_app_command_passes_the_token_data_folder_and_upload_limit(monkeypatch, tmp_path):
+    import custseg.cli.dashboard as command
+
+    seen = {}
+
+    def fake_exec(path, argv, env):
+        seen.update(argv=argv, env=env)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(command.os, "execve", fake_exec)
+    monkeypatch.setenv(access.TOKEN_ENV, TOKEN)
+    args = ["app", "--host", "0.0.0.0", "--data-dir", str(tmp_path), "--max-upload-mb", "5"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    assert "sign-in required" in result.output
+    options = dict(zip(seen["argv"][5::2], seen["argv"][6::2], strict=True))
+    assert options["--server.address"] == "0.0.0.0"
+    assert options["--server.maxUploadSize"] == "5"
+    assert seen["env"][access.TOKEN_ENV] == TOKEN
+    assert seen["env"][access.DATA_DIR_ENV] == str(tmp_path.resolve())
+
+
+def test_app_command_opens_server_paths_only_with_a_data_folder(monkeypatch, tmp_path):
+    import custseg.cli.dashboard as command
+
+    seen = {}
+    monkeypatch.setattr(
+        command.os, "execve", lambda path, argv, env: seen.update(env=env) or sys.exit(0)
+    )
+    monkeypatch.setenv(access.DATA_DIR_ENV, str(tmp_path))  # left over: not an opt-in
+    result = CliRunner().invoke(cli_app, ["app"])
+    assert result.exit_code == 0, result.output
+    assert access.DATA_DIR_ENV not in seen["env"]
+    result = CliRunner().invoke(cli_app, ["app", "--data-dir", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+
+
+def test_app_on_a_network_address_without_a_token_exits_and_leaves_no_listener(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != access.TOKEN_ENV}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "custseg", "app", "--host", "0.0.0.0", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"Set {access.TOKEN_ENV}" in done.stderr
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.settimeout(2)
+        s.connect(("127.0.0.1", port))
 
 
 def test_app_command_without_streamlit_names_the_extra(monkeypatch):

@@ -11,6 +11,8 @@ from custseg.app import state, views
 
 st.set_page_config(page_title="custseg: customer segments", page_icon="🧭", layout="wide")
 st.title("Customer segments")
+if not views.signed_in():  # nothing else is drawn before sign-in
+    st.stop()
 st.caption(
     "Load a customer table, try features and the number of segments, see who is in each "
     "segment and what to do about them, and download the result."

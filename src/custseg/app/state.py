@@ -1,7 +1,7 @@
 """Cached library calls behind the dashboard: loading, the k search, the result at a chosen k.
 
 Every cache is keyed explicitly: a *data key* naming the content (the sample, an upload's
-SHA-256, a server file's path, size and modification time), the column roles and the run's
+SHA-256, a data-folder file's path, size and modification time), the column roles and the run's
 ``SegmentOptions``.
 So moving the k slider reuses the loaded table and the k search (``segment(k_choice=...)``)
 and only profiles the chosen k. The caches live in ``st.cache_resource`` (one per server, shared
@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from custseg.app.access import DEFAULT_MAX_UPLOAD_MB, TABLE_SUFFIXES, list_tables, resolve_table
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import write_csv
@@ -30,8 +31,9 @@ from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
 from custseg.segmentation import Progress, Segmentation, segment
 
-UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "pq", "xlsx", "xlsm", "jsonl", "ndjson"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in TABLE_SUFFIXES]
 SAMPLE_ROWS = 200
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,33 +110,51 @@ def _upload_table(digest: str, name: str, _content: bytes) -> Table:
     return table
 
 
-def load_upload(name: str, content: bytes) -> Loaded:
+def load_upload(name: str, content: bytes, max_mb: int = DEFAULT_MAX_UPLOAD_MB) -> Loaded:
     """An uploaded file (CSV, TSV, Parquet, Excel, JSON lines), read by ``custseg.read.load``."""
     if not content:
         raise SourceError(f"'{name}' is empty; export the table again with a header row")
+    if len(content) > max_mb * MB:
+        raise SourceError(
+            f"'{name}' is {len(content) / MB:,.1f} MB; this dashboard takes files up to "
+            f"{max_mb:,} MB. Upload a smaller extract, or ask whoever runs the dashboard to "
+            "raise the limit (custseg app --max-upload-mb)"
+        )
     digest = hashlib.sha256(content).hexdigest()
     return Loaded(f"upload:{digest}", _upload_table(digest, name, content))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _path_table(path: str, size: int, mtime_ns: int) -> Table:
-    return load(Path(path))
+def _path_table(path: str, name: str, size: int, mtime_ns: int) -> Table:
+    try:
+        table = load(Path(path))
+    except CustsegError as exc:
+        _rename_in_message(exc, path, name)
+        raise
+    table.source = f"{name} (data folder)"
+    return table
 
 
-def load_path(text: str) -> Loaded:
-    """A file or Parquet folder on the server, re-read when its size or time changes."""
-    text = text.strip().strip("'\"")
-    if not text:
-        raise SourceError("Type the path of a customer table on the server")
-    path = Path(text).expanduser()
+def load_path(text: str, root: Path) -> Loaded:
+    """A table file or Parquet folder inside ``root``, re-read when its size or time changes."""
+    path = resolve_table(root, text)
+    name = path.relative_to(root).as_posix()
     try:
         stat = path.stat()
     except OSError:
-        raise SourceError(f"No such file or folder: '{path}'; check the path") from None
+        raise SourceError(
+            f"No table '{name}' in the data folder; choose one from the list"
+        ) from None
     return Loaded(
         f"path:{path}:{stat.st_size}:{stat.st_mtime_ns}",
-        _path_table(str(path), stat.st_size, stat.st_mtime_ns),
+        _path_table(str(path), name, stat.st_size, stat.st_mtime_ns),
     )
+
+
+@st.cache_data(show_spinner=False, ttl=10)
+def folder_tables(root: Path) -> list[str]:
+    """What the data folder holds, listed again at most every 10 seconds."""
+    return list_tables(root)
 
 
 def _rename_in_message(exc: CustsegError, old: str, new: str) -> None:

@@ -9,14 +9,16 @@ import hashlib
 import logging
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from custseg.app import charts, state
+from custseg.app import access, charts, state
 from custseg.exceptions import CustsegError, DataError
 from custseg.outputs.report._common import segment_colors
 from custseg.pipeline.options import SegmentOptions
@@ -27,6 +29,9 @@ log = logging.getLogger("custseg.app")
 T = TypeVar("T")
 
 SOURCES = ("Sample customers", "Upload a file", "Path on the server")
+TYPE_PATH = "Type a path ..."
+SIGNED_IN = "custseg_signed_in"  # not a widget key, so a browser cannot set it
+WRONG_TOKEN_DELAY = 1.0  # s; makes guessing the token slow
 SCALES = {
     "standard": "Standardise (mean 0, sd 1)",
     "minmax": "Min-max (0 to 1)",
@@ -95,6 +100,32 @@ def guard(what: str, call: Callable[..., T], *args, **kwargs) -> T | None:
     return None
 
 
+# ---------------------------------------------------------------- sign-in
+
+
+def signed_in() -> bool:
+    """Whether this session may use the page; otherwise draw only the sign-in form.
+
+    With no ``CUSTSEG_APP_TOKEN`` (loopback only) the page is open. Once the right token is
+    entered, the session stays signed in.
+    """
+    expected = access.expected_token()
+    if expected is None or st.session_state.get(SIGNED_IN):
+        return True
+    with st.form("sign_in", clear_on_submit=True, border=False):
+        entered = st.text_input("Access token", type="password")
+        submitted = st.form_submit_button("Sign in")
+    if not submitted:
+        st.caption("Enter the access token you were given to use this dashboard.")
+    elif access.token_matches(entered, expected):
+        st.session_state[SIGNED_IN] = True
+        st.rerun()
+    else:
+        time.sleep(WRONG_TOKEN_DELAY)
+        st.error("That is not the access token. Ask whoever runs this dashboard for it.")
+    return False
+
+
 # ---------------------------------------------------------------- sidebar controls
 
 
@@ -111,21 +142,40 @@ def keep_settings() -> None:
 
 def choose_source() -> Callable[[], state.Loaded] | None:
     """The data source widgets; returns how to load the chosen table (``None``: nothing yet)."""
-    kind = st.radio("Customer table", SOURCES, key="source")
+    root = access.data_folder()
+    kind = st.radio("Customer table", SOURCES if root else SOURCES[:2], key="source")
     if kind == SOURCES[0]:
         st.caption(f"{state.SAMPLE_ROWS} generated mall customers with five known groups.")
         return state.load_sample
-    if kind == SOURCES[1]:
+    if kind == SOURCES[1] or root is None:
+        max_mb = int(st.get_option("server.maxUploadSize"))
         upload = st.file_uploader(
             "CSV, TSV, Parquet, Excel or JSON lines", type=state.UPLOAD_TYPES, key="upload"
         )
+        st.caption(f"Files up to {max_mb:,} MB each; a larger one turns red and is not read.")
         if upload is None:
             return None
-        return lambda: state.load_upload(upload.name, upload.getvalue())
-    path = st.text_input("File or Parquet folder on the server", key="server_path")
-    if not path.strip():
+        return lambda: state.load_upload(upload.name, upload.getvalue(), max_mb)
+    return server_table(root)
+
+
+def server_table(root: Path) -> Callable[[], state.Loaded] | None:
+    """A picker over the tables in the data folder, or a path typed inside it."""
+    names = state.folder_tables(root)
+    picked = st.selectbox(
+        "Table in the data folder",
+        [*names, TYPE_PATH],
+        index=None,
+        placeholder="Choose a table" if names else "The data folder holds no tables yet",
+        key="server_pick",
+    )
+    if len(names) >= access.MAX_LISTED:
+        st.caption(f"Showing the first {access.MAX_LISTED:,} tables; type a path for others.")
+    if picked == TYPE_PATH:
+        picked = st.text_input("Path inside the data folder", key="server_path")
+    if not picked or not picked.strip():
         return None
-    return lambda: state.load_path(path)
+    return lambda: state.load_path(picked, root)
 
 
 def role_editor(loaded: state.Loaded) -> Table:

@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from custseg import exceptions
-from custseg.app import APP_FILE
+from custseg.app import APP_FILE, access
 from custseg.cli.common import console, errors
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from custseg.cli.serve import is_loopback
 
 app = typer.Typer()
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
+def streamlit_command(
+    host: str, port: int, max_upload_mb: int = access.DEFAULT_MAX_UPLOAD_MB
+) -> list[str]:
     """The ``streamlit run`` command line for the dashboard."""
     return [
         sys.executable,
@@ -31,6 +33,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
         host,
         "--server.port",
         str(port),
+        "--server.maxUploadSize",
+        str(max_upload_mb),
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
@@ -45,30 +49,47 @@ def streamlit_command(host: str, port: int) -> list[str]:
 @app.command("app")
 def app_command(
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+        str,
+        typer.Option(
+            "--host",
+            help=f"Address to listen on (loopback by default); anything else needs "
+            f"${access.TOKEN_ENV}.",
+        ),
     ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)
     ] = 8501,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder of tables the page may open by path; without it, upload and sample only.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", help="Largest file a user may upload, in MB.", min=1)
+    ] = access.DEFAULT_MAX_UPLOAD_MB,
 ) -> None:
     """Open the interactive dashboard: load a table, try features and k, download segments."""
     with errors():
         exceptions.require("streamlit", "app")
-        if host not in LOOPBACK:
-            console.print(
-                f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach it can "
-                "use the dashboard, including reading tables by server path",
-                highlight=False,
-            )
+        environ = access.launch_environment(host, loopback=is_loopback(host), data_dir=data_dir)
+        signing = "sign-in required" if access.expected_token(environ) else "no sign-in"
+        folder = environ.get(access.DATA_DIR_ENV)
         console.print(
-            f"custseg dashboard on http://{host}:{port} (Ctrl+C to stop)", highlight=False
+            f"custseg dashboard on http://{escape(host)}:{port} ({signing}; "
+            + (f"tables from {escape(folder)}" if folder else "no server paths")
+            + "; Ctrl+C to stop)",
+            highlight=False,
         )
-        command = streamlit_command(host, port)
+        command = streamlit_command(host, port, max_upload_mb)
         if os.name == "posix":  # become Streamlit: signals and the exit code go straight to it
             sys.stdout.flush()
             sys.stderr.flush()
-            os.execv(command[0], command)
+            os.execve(command[0], command, environ)
         try:
-            raise typer.Exit(subprocess.call(command))
+            raise typer.Exit(subprocess.call(command, env=environ))
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
