@@ -76,7 +76,7 @@ def recognise_roles(
             roles[col] = "date"
             continue
         numbers = parse_numbers(series)
-        values = pd.Series(numbers.values, index=series.index)
+        values = pd.Series(numbers.values, index=series.index, copy=False)
         is_numeric = values.notna().sum() >= NUMERIC_SHARE * non_missing
         if is_numeric:
             notes.extend(_number_notes(col, series, numbers))

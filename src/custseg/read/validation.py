@@ -33,7 +33,8 @@ def non_numeric_cells(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """The column as numbers (blank text counts as missing), and the positions of the cells that
     are neither a number nor blank."""
     numbers = parse_numbers(raw)
-    return pd.Series(numbers.values, index=raw.index, name=raw.name), numbers.bad
+    values = pd.Series(numbers.values, index=raw.index, name=raw.name, copy=False)
+    return values, numbers.bad
 
 
 def examples(table: Table, raw: pd.Series, positions: np.ndarray, n: int = 3) -> str:
