@@ -25,6 +25,7 @@ The rules for messy data (all counted in the report that ``rfm_features`` return
   with ``dayfirst=True``, ``dd/mm/yyyy`` (``/``, ``.`` or ``-``); a time of day is ignored.
 """
 
+from custseg.read import to_numbers
 from custseg.rfm.columns import COLUMN_PATTERNS, ROLES_ORDER, TransactionColumns, recognise_columns
 from custseg.rfm.features import rfm_features
 from custseg.rfm.options import (
@@ -37,7 +38,7 @@ from custseg.rfm.options import (
 from custseg.rfm.scores import RF_GRID, quintile_scores, rfm_rules_path, rfm_scores
 from custseg.rfm.segment import FEATURE_ROLES, RFM_FILENAME, RFMSegmentation, segment_rfm
 from custseg.rfm.source import read_transactions
-from custseg.rfm.values import factorize, parse_dates, to_numbers
+from custseg.rfm.values import factorize, parse_dates
 
 __all__ = [
     "COLUMN_PATTERNS",

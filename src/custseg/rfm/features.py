@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.exceptions import DataError
-from custseg.read import Table
+from custseg.read import Table, to_numbers
 from custseg.rfm.columns import ROLES_ORDER, recognise_columns
 from custseg.rfm.options import RFMOptions
 from custseg.rfm.source import read_transactions
@@ -22,7 +22,6 @@ from custseg.rfm.values import (
     factorize,
     parse_dates,
     to_date,
-    to_numbers,
     to_text,
 )
 

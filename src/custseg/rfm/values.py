@@ -71,32 +71,6 @@ def factorize(arr: pa.Array, *, text: bool = True) -> tuple[np.ndarray, pa.Array
     return codes, values
 
 
-def to_numbers(arr: pa.Array, column: str) -> np.ndarray:
-    """A column as float numbers (missing -> NaN); text that is not a number is an error."""
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        return arr.to_numpy(zero_copy_only=False).astype(float)
-    if pa.types.is_boolean(arr.type) or pa.types.is_decimal(arr.type):
-        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-    text = to_text(arr)
-    # Currency signs and thousands separators are common in exports: "$1,234.50".
-    clean = pc.replace_substring_regex(text, r"[\s$€£¥_]", "")
-    clean = pc.replace_substring_regex(clean, r",(\d{3})\b", r"\1")
-    try:
-        return pc.cast(clean, pa.float64()).to_numpy(zero_copy_only=False)
-    except pa.ArrowInvalid:
-        values = pd.to_numeric(pd.Series(clean.to_numpy(zero_copy_only=False)), errors="coerce")
-        bad = values.isna().to_numpy() & ~np.asarray(pc.is_null(clean))
-        positions = np.flatnonzero(bad)
-        raw = text.to_pylist() if len(text) < 1000 else None
-        examples = ", ".join(
-            f"{(raw[p] if raw else text[int(p)].as_py())!r} in row {p + 1}" for p in positions[:3]
-        )
-        raise DataError(
-            f"Column {column!r} has {len(positions):,} values that are not numbers (e.g. "
-            f"{examples}); clean them or point the option at another column"
-        ) from None
-
-
 _WITH_TIME = r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8})[T ].*$"
 _ISO = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$")
 _COMPACT = re.compile(r"^\d{8}$")
