@@ -2,17 +2,18 @@
 
     python benchmarks/startup.py [--repeats 7] [--baseline /tmp/base/src] [--data CSV]
 
-Prints medians of wall time over the repeats for this tree and for the pre-redesign baseline (the
-``src`` folder of a checkout of commit 0699ee2; skipped when absent), alternating between the two
-so both see the same load. DATA defaults to ``mall_customers.csv`` in ``../shared/data`` (or
-``$CUSTSEG_SHARED/data``), else the built-in sample written to a temporary CSV.
-Target: ``custseg --help`` under 0.3 s.
+Prints medians of wall and CPU time over the repeats for this tree and for the pre-redesign
+baseline (the ``src`` folder of a checkout of commit 0699ee2; skipped when absent), alternating
+between the two so both see the same load. DATA defaults to ``mall_customers.csv`` in
+``../shared/data`` (or ``$CUSTSEG_SHARED/data``), else the built-in sample written to a temporary
+CSV. Target: ``custseg --help`` under 0.3 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,10 +43,17 @@ def check_source(src: Path) -> None:
         sys.exit(f"custseg is imported from {where}, not from {src}")
 
 
-def wall(args: list[str], src: Path) -> float:
+def timed(args: list[str], src: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one command in a fresh process."""
+    cpu = cpu_of_children()
     start = time.perf_counter()
     subprocess.run([*COMMAND, *args], env=env_for(src), check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_of_children() - cpu
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def sample_csv(folder: Path) -> Path:
@@ -72,6 +80,7 @@ def main() -> None:
         print(f"baseline {args.baseline} absent: timing this tree only")
     for src in trees.values():
         check_source(src)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or sample_csv(Path(tmp))
         cases = {
@@ -85,14 +94,20 @@ def main() -> None:
                 out = Path(tmp) / tree.replace(" ", "_")
                 run = ["run", str(data), "--out", str(out), "--force", "-q"]
                 for case, argv in cases.items():
-                    seconds = wall(argv or run, src)
+                    measured = timed(argv or run, src)
                     if repeat:
-                        times[case, tree].append(seconds)
-    print(f"medians of {args.repeats} runs, wall time in a fresh process; data: {data.name}")
+                        times[case, tree].append(measured)
+    print(
+        f"medians of {args.repeats} runs in fresh processes, wall time (CPU time); data: "
+        f"{data.name}; load average {load:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     print("| command | " + " | ".join(trees) + " |")
     print("|---|" + "---:|" * len(trees))
     for case in cases:
-        cells = [f"{statistics.median(times[case, tree]):.2f} s" for tree in trees]
+        cells = []
+        for tree in trees:
+            walls, cpus = zip(*times[case, tree], strict=True)
+            cells.append(f"{statistics.median(walls):.2f} s ({statistics.median(cpus):.2f} s)")
         print(f"| `{case}` | " + " | ".join(cells) + " |")
 
 
