@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table as RichTable
 
 from custseg.exceptions import CustsegError, OptionError
+from custseg.text import plural
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -231,7 +232,7 @@ def print_segments(seg: Segmentation) -> None:
     for note in seg.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     out.print(f"[bold]{seg.k_reason}[/]", highlight=False)
-    table = RichTable(title=f"{seg.k} segments of {seg.n_used} customers")
+    table = RichTable(title=f"{seg.k} segments of {plural(seg.n_used, 'customer')}")
     for col in ("id", "name", "size", "share", *seg.plan.numeric):
         table.add_column(col, justify="left" if col == "name" else "right")
     for p in seg.profiles:

@@ -29,6 +29,7 @@ from custseg.cli.common import (
     out,
 )
 from custseg.exceptions import ConfigError, OutputExistsError
+from custseg.text import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,7 +177,7 @@ def _print(model, result, source: str) -> None:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     drift = result.drift
     seg_table = RichTable(
-        title=f"{drift.n_rows:,} customers from {source} in "
+        title=f"{plural(drift.n_rows, 'customer')} from {source} in "
         f"{len(drift.segments)} segments (training: {drift.n_training:,})"
     )
     for col in ("id", "name", "customers", "share now", "at training", "change"):

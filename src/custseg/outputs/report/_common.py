@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from custseg.exceptions import ConfigError
+from custseg.text import plural
 
 SEED = 0  # sampling for charts is seeded: the same run always draws the same points
 SILHOUETTE_SAMPLE_MAX = 3000
@@ -65,8 +66,8 @@ def sample_positions(candidates: np.ndarray, size: int, seed: int = SEED) -> np.
 def sample_note(shown: int, total: int) -> str:
     """``"sample of 5,000 of 60,000 customers"`` or ``"all 300 customers"``."""
     if shown < total:
-        return f"random sample of {shown:,} of {total:,} customers"
-    return f"all {total:,} customers"
+        return f"random sample of {shown:,} of {plural(total, 'customer')}"
+    return f"all {plural(total, 'customer')}"
 
 
 def pick_axes(summary: dict, n: int) -> list[str]:
