@@ -63,7 +63,7 @@ def predict(
     ] = Path("predictions.csv"),
     drift_path: Annotated[
         Path | None,
-        typer.Option("--drift", help="Drift report JSON [default: drift.json beside --out]."),
+        typer.Option("--drift", help="Drift report JSON (default: drift.json beside --out)."),
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,

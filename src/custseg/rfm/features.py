@@ -52,7 +52,7 @@ def rfm_features(
     """
     options = RFMOptions.build(options, **settings)
     given = options.columns()
-    table, notes = read_transactions(transactions, columns=given)
+    table, notes = read_transactions(transactions, columns=given, sheet=options.sheet)
     if table.num_rows == 0:
         raise DataError("The transactions table has no rows; there are no customers to segment")
     cols = recognise_columns(table.column_names, **given)
