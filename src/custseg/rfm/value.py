@@ -106,7 +106,8 @@ def customer_value(
         if options.clv_method == "map"
         else "MCMC sampling (posterior means)",
         "parameters": params,
-        "time_unit": "weeks (r, alpha); p, q, v in the currency of the amounts",
+        "time_unit": "weeks: r and alpha describe purchases per week; v is in the currency of "
+        "the amounts; a, b, p and q have no unit",
         "horizon_days": options.horizon,
         "horizon_months": months,
         "discount_rate": options.discount_rate,
