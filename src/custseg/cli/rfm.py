@@ -209,7 +209,7 @@ def _print_values(seg: RFMSegmentation) -> None:
         )
     out.print(table)
     out.print(
-        f"[dim]customer value: fitted by {report['method']} ({report['method_note']}); discounted at "
-        f"{report['discount_rate']:.0%} a year[/]",
+        f"[dim]customer value: fitted by {report['method']} ({report['method_note']}); "
+        f"discounted at {report['discount_rate']:.0%} a year[/]",
         highlight=False,
     )
