@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,19 +34,24 @@ from custseg.rfm.value import customer_value
 CDNOW = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "CDNOW_master.txt"
 
 
-def time_runs(path: Path, runs: int, cold: bool) -> list[float]:
-    times = []
+def time_runs(path: Path, runs: int, cold: bool, clv: bool = True) -> tuple[list, list]:
+    """Wall and CPU seconds (user + system, of the child process) of each run."""
+    walls, cpus = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ)
             if cold:
                 env["PYTENSOR_FLAGS"] = f"compiledir={tmp}/pytensor"
-            command = [sys.executable, "-m", "custseg", "rfm", str(path), "--clv", "--quiet"]
+            command = [sys.executable, "-m", "custseg", "rfm", str(path), "--quiet"]
+            command += ["--clv"] if clv else []
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run([*command, "--out", f"{tmp}/out"], check=True, env=env)
-            times.append(time.perf_counter() - start)
-            print(f"  run: {times[-1]:.1f} s", flush=True)
-    return times
+            walls.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            print(f"  run: {walls[-1]:.1f} s wall, {cpus[-1]:.1f} s CPU", flush=True)
+    return walls, cpus
 
 
 def holdout(path: Path) -> None:
@@ -81,12 +87,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=CDNOW)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="empty PyTensor cache for each run")
+    parser.add_argument("--no-holdout", action="store_true", help="time the runs only")
+    parser.add_argument("--without", action="store_true", help="also time runs without --clv")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
-    holdout(args.data)
-    times = time_runs(args.data, args.runs, args.cold)
-    print(f"custseg rfm --clv, {'cold' if args.cold else 'warm'} cache: "
-          f"median {statistics.median(times):.1f} s over {len(times)} runs")  # fmt: skip
+    if not args.no_holdout:
+        holdout(args.data)
+    cases = [("custseg rfm --clv", True)] + [("custseg rfm", False)] * args.without
+    for name, clv in cases:
+        walls, cpus = time_runs(args.data, args.runs, args.cold, clv)
+        cache = ("cold" if args.cold else "warm") + " cache" if clv else "no customer value"
+        print(f"{name} ({cache}): median {statistics.median(walls):.1f} s wall, "
+              f"{statistics.median(cpus):.1f} s CPU over {len(walls)} runs")  # fmt: skip
 
 
 if __name__ == "__main__":
