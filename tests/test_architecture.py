@@ -22,6 +22,8 @@ LAZY_OK = (
     "duckdb",
     "skops",
     "fcntl",
+    "pymc_marketing",  # extra 'clv'
+    "pymc_extras",  # extra 'clv' (comes with pymc-marketing)
     "custseg.api.app",  # needs fastapi (extra 'api')
 )
 

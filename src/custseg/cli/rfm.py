@@ -97,6 +97,27 @@ def rfm(
         str, typer.Option("--returns", help="Returns/cancellations: net (subtract) or exclude.")
     ] = "net",
     sheet: SheetOpt = None,
+    clv: Annotated[
+        bool,
+        typer.Option(
+            "--clv",
+            help="Also estimate each customer's future value: expected purchases, chance of "
+            "being active, lifetime value (needs pip install 'custseg[clv]').",
+        ),
+    ] = False,
+    horizon: Annotated[
+        int, typer.Option("--horizon", help="Days ahead that --clv covers (at least 30).")
+    ] = 365,
+    discount_rate: Annotated[
+        float,
+        typer.Option("--discount-rate", help="Yearly discount rate for --clv (0.1 = 10%)."),
+    ] = 0.1,
+    clv_method: Annotated[
+        str,
+        typer.Option(
+            "--clv-method", help="map (fast, default) or mcmc (samples the uncertainty; slow)."
+        ),
+    ] = "map",
     features: FeaturesOpt = None,
     k: KOpt = "auto",
     k_range: KRangeOpt = "2..10",
@@ -117,6 +138,8 @@ def rfm(
     """Segment customers from transactions: RFM features, K-Means segments, classic RFM scores.
 
     Writes segments.csv, summary.json, model.skops, report.html and rfm_features.csv in --out.
+    With --clv, rfm_features.csv also holds expected_purchases, p_alive, expected_avg_spend and
+    clv, and summary.json a clv section.
     """
     with errors():
         rfm_file = rfm_pipeline.RFM_FILENAME
@@ -127,6 +150,7 @@ def rfm(
                 rfm=rfm_pipeline.RFMOptions(
                     customer=customer, date=date, amount=amount, quantity=quantity, price=price,
                     invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns, sheet=sheet,
+                    clv=clv, horizon=horizon, discount_rate=discount_rate, clv_method=clv_method,
                 ),  # fmt: skip
                 progress=callback,
                 # RFM supplies its own default features, log and rules where these are None.
@@ -144,6 +168,8 @@ def rfm(
             )
         if not quiet:
             _print_rfm(seg)
+            if seg.value_report is not None:
+                _print_values(seg)
             print_written(written)
 
 
@@ -172,3 +198,26 @@ def _print_rfm(seg: RFMSegmentation) -> None:
             f"{top} ({counts[top] / size:.0%})",
         )
     out.print(table)
+
+
+def _print_values(seg: RFMSegmentation) -> None:
+    report = seg.value_report or {}
+    days = report["horizon_days"]
+    table = RichTable(title=f"Segments by customer value over the next {days} days")
+    for col in ("segment", "customers", "total value", "mean value", "share", "still active"):
+        table.add_column(col, justify="left" if col == "segment" else "right")
+    for seg_id, row in seg.segment_values().iterrows():
+        table.add_row(
+            f"{seg_id} {row['name']}",
+            f"{row['customers']:,}",
+            f"{row['total_clv']:,.0f}",
+            f"{row['mean_clv']:,.2f}",
+            f"{row['share_of_value']:.0%}",
+            f"{row['mean_p_alive']:.0%}",
+        )
+    out.print(table)
+    out.print(
+        f"[dim]customer value: fitted by {report['method']} ({report['method_note']}); "
+        f"discounted at {report['discount_rate']:.0%} a year[/]",
+        highlight=False,
+    )

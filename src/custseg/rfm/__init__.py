@@ -6,7 +6,8 @@ RFM is a prepare step in front of the ordinary pipeline. ``rfm_features`` turns 
 quintile RFM scores for comparison.
 
 The rooms: ``source`` (reading transactions), ``columns`` (which column is what), ``values``
-(codes, amounts, dates), ``options`` (``RFMOptions``), ``features``, ``scores`` and ``segment``.
+(codes, amounts, dates), ``options`` (``RFMOptions``), ``features``, ``scores``, ``value``
+(customer lifetime value, with the extra ``custseg[clv]``) and ``segment``.
 
 The rules for messy data (all counted in the report that ``rfm_features`` returns):
 
@@ -38,6 +39,7 @@ from custseg.rfm.options import (
 from custseg.rfm.scores import RF_GRID, quintile_scores, rfm_rules_path, rfm_scores
 from custseg.rfm.segment import FEATURE_ROLES, RFM_FILENAME, RFMSegmentation, segment_rfm
 from custseg.rfm.source import read_transactions
+from custseg.rfm.value import VALUE_COLUMNS, customer_value
 from custseg.rfm.values import factorize, parse_dates
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "RFMOptions",
     "RFMSegmentation",
     "TransactionColumns",
+    "VALUE_COLUMNS",
+    "customer_value",
     "factorize",
     "parse_dates",
     "quintile_scores",

@@ -154,6 +154,9 @@ def rfm_features(
             "avg_order_value": np.round(spend / freq, 6),
         }
     )
+    if options.clv:
+        inputs = _value_inputs(code[buy], day[buy], money[buy], first, monetary)
+        features = features.join(inputs.iloc[order].reset_index(drop=True))
     report.update(
         {
             "rows_used": int(len(rows)),
@@ -188,6 +191,22 @@ def _count_orders(code: np.ndarray, day: np.ndarray, invoice: np.ndarray | None,
     width = int(part.max()) + 1
     pairs = pc.unique(pa.array(code * width + part)).to_numpy(zero_copy_only=False)
     return np.bincount(pairs // width, minlength=m)
+
+
+def _value_inputs(code, day, money, first, net: np.ndarray) -> pd.DataFrame:
+    """What the customer value models need, for purchase rows (customer code, day, amount):
+    repeat purchase occasions (distinct purchase days minus one, whatever the invoices) and the
+    mean spend of a repeat occasion (net spend, returns included, less the first day's)."""
+    m = len(net)
+    days = _count_orders(code, day, None, m)
+    on_first = day == first[code]
+    first_spend = np.bincount(code[on_first], weights=money[on_first], minlength=m)
+    repeats = np.maximum(days - 1, 0)
+    frame = pd.DataFrame({"repeat_purchases": repeats.astype(np.int64)})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (net - first_spend) / repeats
+    frame["mean_repeat_spend"] = np.where(repeats > 0, np.round(mean, 6), np.nan)
+    return frame
 
 
 def _report_notes(dropped: dict, n_returns: int, rule: str, only_returns, negative: int):

@@ -25,6 +25,7 @@ from custseg.rfm.scores import rfm_rules_path
 from custseg.rfm.values import day_number, parse_dates, to_date
 
 RETURNS = ("net", "exclude")
+CLV_METHODS = ("map", "mcmc")
 FEATURES = ("recency", "frequency", "monetary", "tenure", "avg_order_value")
 DEFAULT_FEATURES = ("recency", "frequency", "monetary")
 LOG_FEATURES = ("frequency", "monetary", "avg_order_value")  # right-skewed by nature
@@ -58,6 +59,36 @@ def true_or_false(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise OptionError(name, f"{{option}} must be True or False, not {_shown(value)}")
     return bool(value)
+
+
+def horizon_days(name: str, value: Any) -> int:
+    """Whole days, at least 30: customer value is summed month by month."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 30:
+        raise OptionError(
+            name, f"{{option}} must be a whole number of days, at least 30, not {_shown(value)}"
+        )
+    return int(value)
+
+
+def yearly_rate(name: str, value: Any) -> float:
+    """A yearly discount rate such as 0.1 (10 %), from 0 up to (not including) 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise OptionError(name, f"{{option}} must be a number such as 0.1, not {_shown(value)}")
+    if not 0 <= value < 1:
+        hint = f"; for {value}% write {value / 100:g}" if 1 <= value < 100 else ""
+        raise OptionError(
+            name, f"{{option}} must be a yearly rate from 0 to below 1, not {value!r}{hint}"
+        )
+    return float(value)
+
+
+def clv_method_rule(name: str, value: Any) -> str:
+    if value not in CLV_METHODS:
+        raise OptionError(
+            name,
+            f"{{option}} must be map (fast, the default) or mcmc (sampling), not {_shown(value)}",
+        )
+    return value
 
 
 def as_of_day(name: str, value: Any, *, dayfirst: bool) -> int | None:
@@ -118,6 +149,18 @@ class RFMOptions:
         Returns and cancellations netted against monetary value (default) or dropped.
     sheet : str or int, optional
         The Excel sheet holding the transactions (name or 0-based position); the first by default.
+    clv : bool
+        Also estimate each customer's future value (needs ``pip install 'custseg[clv]'``):
+        expected purchases, the chance the customer is still active, expected spend per
+        purchase and customer lifetime value over ``horizon`` (see :mod:`custseg.rfm.value`).
+    horizon : int
+        Days ahead that expected purchases and customer value cover (default 365, at least 30).
+    discount_rate : float
+        Yearly rate that future spend is discounted by (default 0.1: 100 next year is worth
+        about 91 today); 0 for none.
+    clv_method : {"map", "mcmc"}
+        ``map`` (default): the most likely parameters, in seconds. ``mcmc``: sample the
+        parameters' uncertainty (minutes) and average over it.
     """
 
     customer: str | None = None
@@ -130,12 +173,20 @@ class RFMOptions:
     dayfirst: bool = False
     returns: str = "net"
     sheet: str | int | None = None
+    clv: bool = False
+    horizon: int = 365
+    discount_rate: float = 0.1
+    clv_method: str = "map"
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         **dict.fromkeys(ROLES_ORDER, optional_text),
         "dayfirst": true_or_false,
         "returns": returns_rule,
         "sheet": sheet_name,
+        "clv": true_or_false,
+        "horizon": horizon_days,
+        "discount_rate": yearly_rate,
+        "clv_method": clv_method_rule,
     }
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ from custseg.read import Table
 from custseg.rfm.features import rfm_features
 from custseg.rfm.options import RFMOptions, rfm_run_options, split_settings
 from custseg.rfm.scores import rfm_scores
+from custseg.rfm.value import customer_value
 from custseg.segmentation import Progress, Segmentation, segment
 from custseg.text import plural
 
@@ -34,6 +35,7 @@ class RFMSegmentation(Segmentation):
 
     rfm_report: dict = field(default_factory=dict)
     rfm_options: RFMOptions = field(default_factory=RFMOptions)  # what the prepare step was told
+    value_report: dict | None = None  # the customer value models (``clv=True``), else None
 
     @property
     def rfm_table(self) -> pd.DataFrame:
@@ -52,8 +54,30 @@ class RFMSegmentation(Segmentation):
         means.insert(0, "name", means.index.map(self.names))
         return means
 
+    def segment_values(self) -> pd.DataFrame:
+        """Each segment's customers, total and mean lifetime value and mean chance of being
+        active, most valuable first (``clv=True`` runs only)."""
+        if self.value_report is None:
+            raise ValueError("This run has no customer values; run it with clv=True")
+        frame = self.assignments().loc[self.used]
+        values = frame.groupby("segment").agg(
+            customers=("clv", "size"),
+            total_clv=("clv", "sum"),
+            mean_clv=("clv", "mean"),
+            mean_p_alive=("p_alive", "mean"),
+            expected_purchases=("expected_purchases", "sum"),
+        )
+        values.insert(0, "name", values.index.map(self.names))
+        values["share_of_value"] = values["total_clv"] / values["total_clv"].sum()
+        return values.sort_values("total_clv", ascending=False).round(6)
+
     def summary(self) -> dict:
         summary = super().summary()
+        if self.value_report is not None:
+            segments = self.segment_values().reset_index()
+            summary["clv"] = json_ready(
+                {**self.value_report, "segments": segments.to_dict(orient="records")}
+            )
         crosstab = self.comparison()
         summary["rfm"] = json_ready(
             {
@@ -109,13 +133,21 @@ def segment_rfm(
     features, report = rfm_features(transactions, rfm)
     if progress:
         progress("RFM features", 1, 1)
+    value_report = None
+    if rfm.clv:
+        value_table, value_report = customer_value(features, rfm, seed=run.seed, progress=progress)
+        features = features.join(value_table)
     seg = segment(rfm_table(features, report), run, progress=progress)
     params = dict(seg.params)
     params["rules"] = str(options.rules) if options.rules else "built-in RFM rules"
     params |= {"returns": rfm.returns, "as_of": report["as_of"], "dayfirst": rfm.dayfirst}
+    if rfm.clv:
+        params |= {k: getattr(rfm, k) for k in ("horizon", "discount_rate", "clv_method")}
     values = {f.name: getattr(seg, f.name) for f in fields(seg)}
     values["params"] = params
-    result = RFMSegmentation(**values, rfm_report=report, rfm_options=rfm)
+    result = RFMSegmentation(
+        **values, rfm_report=report, rfm_options=rfm, value_report=value_report
+    )
     for key, cached in vars(seg).items():  # cached views (e.g. feature values) carry over
         if key not in values:
             vars(result)[key] = cached

@@ -133,6 +133,7 @@ def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
         "points_total": charts.points_total,
         "cards": [_card(numeric, p, colors[p["id"]], gender_colors) for p in summary["segments"]],
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
+        "clv": _clv(summary, colors) if "clv" in summary else None,
         "version": summary["versions"]["custseg"],
         "plotly_js": plotly_js(),
     }
@@ -168,6 +169,13 @@ def _rfm(summary: dict, colors: dict[int, str]) -> dict:
             }
         )
     return {"facts": rfm, "classics": classics, "rows": rows}
+
+
+def _clv(summary: dict, colors: dict[int, str]) -> dict:
+    """Customer value: segments ranked by their total expected value (summary is ranked)."""
+    clv = summary["clv"]
+    rows = [{**row, "color": colors.get(row["segment"], "#999")} for row in clv["segments"]]
+    return {"facts": clv, "rows": rows}
 
 
 def _card(numeric: list[str], profile: dict, color: str, gender_colors: dict[str, str]) -> dict:
