@@ -192,7 +192,8 @@ def _print(model, result, source: str) -> None:
         )
     out.print(seg_table)
     feat_table = RichTable(title="Drift against training (PSI over training deciles)")
-    for col in ("feature", "PSI", "p-value", "status", "median then", "median now", "missing now"):
+    columns = ("feature", "PSI", "p-value", "status", "median then", "median now", "change")
+    for col in (*columns, "missing now"):
         feat_table.add_column(col, justify="left" if col in ("feature", "status") else "right")
     rows = [
         ("segment shares", drift.segment_psi, drift.segment_p_value, drift.segment_status, None)
@@ -205,6 +206,7 @@ def _print(model, result, source: str) -> None:
             f"[{STATUS_STYLE[state]}]{state}[/]",
             "" if f is None or f.median_training is None else f"{f.median_training:,.2f}",
             "" if f is None or f.median_now is None else f"{f.median_now:,.2f}",
+            "" if f is None or f.median_change is None else f"{f.median_change:+.0%}",
             "" if f is None else f"{f.missing_now:.1%}",
         )
     out.print(feat_table)
@@ -216,6 +218,7 @@ def _print(model, result, source: str) -> None:
         )
     else:
         out.print(
-            "[green]Nothing moved beyond the thresholds[/] (PSI >= 0.2 with p < 0.05 = moved)",
+            "[green]Nothing moved beyond the thresholds[/] (moved: PSI >= 0.2, or a median of "
+            "amounts or counts 40% away, with p < 0.05)",
             highlight=False,
         )
