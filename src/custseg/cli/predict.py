@@ -62,7 +62,9 @@ def predict(
     ] = Path("predictions.csv"),
     drift_path: Annotated[
         Path | None,
-        typer.Option("--drift", help="Drift report JSON [default: drift.json beside --out]."),
+        typer.Option(
+            "--drift", help="Drift report JSON [default: named after --out: NAME.drift.json]."
+        ),
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
@@ -82,25 +84,28 @@ def predict(
     """Assign new customers to the segments of a saved model and report drift.
 
     Writes the input rows untouched plus segment, segment_name and distance (to the segment
-    centre, in model units) to --out, and the drift report (segment shares and per-feature PSI
-    against training) to drift.json. With --write-table, also writes each customer's id, segment
-    id and name, run id and time into a database table, in one transaction.
+    centre, in model units) to --out, and the drift report (segment shares, per-feature PSI and
+    median shifts against training) to NAME.drift.json beside --out. With --write-table, also
+    writes each customer's id, segment id and name, run id and time into a database table, in
+    one transaction.
     """
-    drift_path = drift_path or output.parent / "drift.json"
+    # Named after --out, so a second day's predictions do not collide with the first's report.
+    drift_path = drift_path or output.with_name(f"{output.stem}.drift.json")
     with errors():
         # Checked before any work: a refused or unreachable target fails in a second.
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url,
         )  # fmt: skip
+        # The inputs first: a mistyped input should say so, not that an output exists.
+        segment_model = model_file.load_model(model)
+        loaded = load_table(data, id_column, sheet, table, query)
         existing = [str(p) for p in (output, drift_path) if p.exists()]
         if existing and not force:
             raise OutputExistsError(
                 f"Output already exists: {', '.join(existing)}; pass --force to overwrite, or "
                 "choose other paths with --out and --drift"
             )
-        segment_model = model_file.load_model(model)
-        loaded = load_table(data, id_column, sheet, table, query)
         if target is not None and loaded.id_column is None:
             raise ConfigError(
                 "--write-table needs a customer id column to write; name it with --id-column"
