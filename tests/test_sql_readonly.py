@@ -96,3 +96,11 @@ def test_cli_refuses_a_delete_with_exit_2(db_url, tmp_path):
     assert result.exit_code == 2, result.output
     assert "--query must be a single SELECT" in " ".join(result.output.split())
     assert "Traceback" not in result.output and _count(db_url) == 120
+
+
+def test_spark_sql_query_gets_the_same_check():
+    from custseg.spark.source import read_source
+
+    # Refused before Spark is asked anything: no session is needed to see it.
+    with pytest.raises(ConfigError, match="starts with 'DROP'"):
+        read_source(None, query="DROP TABLE crm.customers")
