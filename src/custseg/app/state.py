@@ -30,9 +30,11 @@ from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
+from custseg.read.compressed import COMPRESSIONS
 from custseg.segmentation import Progress, Segmentation, segment
 
-UPLOAD_TYPES = [suffix.lstrip(".") for suffix in TABLE_SUFFIXES]
+# Compressed uploads too (customers.csv.gz, export.zip): read as the table inside.
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in (*TABLE_SUFFIXES, *COMPRESSIONS)]
 SAMPLE_ROWS = 200
 MB = 1024 * 1024
 
