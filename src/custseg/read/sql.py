@@ -124,6 +124,13 @@ def short_error(exc: BaseException, url: str) -> str:
     return _scrub(line, url)
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a driver error means the connection went away (server restart, killed backend)."""
+    if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return bool(getattr(exc, "connection_invalidated", False))
+
+
 # ---------------------------------------------------------------- connecting
 
 
@@ -316,8 +323,14 @@ def read_sql(
             chunks = list(pd.read_sql_query(statement, stream, chunksize=chunksize))
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
         what = f"table {table!r}" if table is not None else "the query"
+        lost = (
+            "; the connection to the database was lost while reading, and none of the rows read "
+            "so far were used: check that the database is up, then run again"
+            if connection_lost(exc)
+            else ""
+        )
         raise SourceError(
-            f"Could not read {what} from {mask_url(url)}: {short_error(exc, url)}"
+            f"Could not read {what} from {mask_url(url)}: {short_error(exc, url)}{lost}"
         ) from exc
     finally:
         engine.dispose()
