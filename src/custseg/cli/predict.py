@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -127,18 +128,25 @@ def predict(
 
 
 def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
-    """Write both files to temporary names in their folders, then move them into place."""
-    staged = []
-    try:
-        for target in (output, drift_path):
-            staged.append(temp_sibling(target))
-        export.write_csv(result.assignments, staged[0], raw=raw_csv)
-        staged[1].write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
-        os.replace(staged[0], output)
-        os.replace(staged[1], drift_path)
-    finally:
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)
+    """Write both files into a staging folder beside --out, then move them into place.
+
+    The staging folder is locked while this run lives, so a run killed mid-write leaves a folder
+    the next run into the same place removes (as ``custseg run`` does), never a stray file.
+    """
+    folder = output.parent
+    with ExitStack() as cleanup:
+        tmp = cleanup.enter_context(export.staging(folder))
+        staged_out = tmp / "predictions"
+        if drift_path.parent.resolve() == folder.resolve():
+            staged_drift = tmp / "drift"
+        else:  # another folder: staged beside its target, so the move stays atomic
+            staged_drift = temp_sibling(drift_path)
+            cleanup.callback(staged_drift.unlink, missing_ok=True)
+        export.write_csv(result.assignments, staged_out, raw=raw_csv)
+        staged_drift.write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
+        with export.folder_lock(folder):
+            os.replace(staged_out, output)
+            os.replace(staged_drift, drift_path)
 
 
 def _write_back(result, id_column, url, write_table, if_exists, source_table) -> str:
