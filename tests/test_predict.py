@@ -40,14 +40,17 @@ def test_predict_mall_reproduces_training_and_keeps_rows(mall_model, mall_path, 
     pd.testing.assert_frame_equal(written[original.columns], original)  # rows untouched
     np.testing.assert_array_equal(written["segment"].astype(int), seg.labels)
     np.testing.assert_allclose(written["distance"].astype(float), seg.distances, rtol=1e-12)
-    drift = json.loads((tmp_path / "res" / "drift.json").read_text())
+    drift = json.loads((tmp_path / "res" / "predictions.drift.json").read_text())
     assert drift["moved"] == [] and drift["n_rows"] == 200
     assert {f["feature"]: f["status"] for f in drift["features"]} == dict.fromkeys(
         seg.features, "stable"
     )
     assert "ignored columns the model does not use: 'CustomerID', 'Gender'" in result.output
     assert "Nothing moved" in result.output
-    assert sorted(p.name for p in out.parent.iterdir()) == ["drift.json", "predictions.csv"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "predictions.csv",
+        "predictions.drift.json",
+    ]
 
 
 def test_predict_sample_data_round_trip(sample, tmp_path):
@@ -66,7 +69,7 @@ def test_shifted_customers_are_reported_as_moved(mall_model, mall_path, tmp_path
     shifted.to_csv(data, index=False)
     result = invoke("predict", model, data, "-o", tmp_path / "p.csv", "--fail-on-drift")
     assert result.exit_code == 3, result.output
-    drift = json.loads((tmp_path / "drift.json").read_text())
+    drift = json.loads((tmp_path / "p.drift.json").read_text())
     states = {f["feature"]: f["status"] for f in drift["features"]}
     assert states["Age"] == "moved"
     assert states["Annual Income (k$)"] == states["Spending Score (1-100)"] == "stable"
@@ -175,6 +178,30 @@ def test_unknown_data_file_is_exit_2(mall_model, tmp_path):
     _, model = mall_model
     result = invoke("predict", model, tmp_path / "absent.csv", "-o", tmp_path / "p.csv")
     assert result.exit_code == 2 and "No such file" in result.output
+
+
+def test_second_day_gets_its_own_drift_report(mall_model, mall_path, tmp_path):
+    _, model = mall_model
+    for day in ("day1_pred.csv", "day2_pred.csv"):
+        result = invoke("predict", model, mall_path, "-o", tmp_path / day)
+        assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "day1_pred.csv",
+        "day1_pred.drift.json",
+        "day2_pred.csv",
+        "day2_pred.drift.json",
+    ]
+
+
+def test_mistyped_input_is_named_before_existing_outputs(mall_model, tmp_path):
+    _, model = mall_model
+    (tmp_path / "p.csv").write_text("old")
+    (tmp_path / "p.drift.json").write_text("old")
+    result = invoke("predict", model, tmp_path / "day2.cvs", "-o", tmp_path / "p.csv")
+    assert result.exit_code == 2 and "No such file" in result.output
+    assert "already exists" not in result.output
+    assert (tmp_path / "p.csv").read_text() == "old"
 
 
 def test_one_hot_model_predicts_with_unseen_categories(tmp_path, mall_path):

@@ -125,7 +125,7 @@ def test_predict_reads_a_table_and_writes_back(model_path, file_url, expected, t
     predictions = pd.read_csv(tmp_path / "predictions.csv", dtype={"CustomerID": str})
     predictions = predictions.sort_values("CustomerID").reset_index(drop=True)
     assert predictions["segment"].tolist() == expected["segment"].tolist()
-    assert (tmp_path / "drift.json").is_file()
+    assert (tmp_path / "predictions.drift.json").is_file()
     pd.testing.assert_frame_equal(_customers_table(file_url), before)  # source untouched
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from custseg.exceptions import ConfigError, SourceError
+from custseg.read.compressed import compression_of
 
 TOKEN_ENV = "CUSTSEG_APP_TOKEN"
 DATA_DIR_ENV = "CUSTSEG_APP_DATA_DIR"
@@ -23,7 +24,7 @@ DEFAULT_MAX_UPLOAD_MB = 200  # Streamlit's own default
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 MAX_LISTED = 500
-_KINDS = "CSV, TSV, TXT, Parquet, Excel and JSON lines"
+_KINDS = "CSV, TSV, TXT, Parquet, Excel and JSON lines (also compressed, or in a .zip)"
 _MAKE_TOKEN = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
@@ -128,9 +129,19 @@ def resolve_table(root: Path, text: str) -> Path:
         raise SourceError(f"No table {text!r} in the data folder; choose one from the list")
     if resolved.is_dir():
         _check_parquet_folder(root, resolved, text)
-    elif resolved.suffix.lower() not in TABLE_SUFFIXES:
+    elif not is_table_name(resolved.name):
         raise SourceError(f"{text!r} is not a table; the dashboard reads only {_KINDS} files")
     return resolved
+
+
+def is_table_name(name: str) -> bool:
+    """Whether a file name is a table's: ``customers.csv``, ``customers.csv.gz``, ``export.zip``
+    (a compressed file must say what it holds: ``customers.gz`` is not offered)."""
+    path = Path(name)
+    kind = compression_of(path)
+    if kind == "zip":
+        return True
+    return Path(path.stem if kind else path.name).suffix.lower() in TABLE_SUFFIXES
 
 
 def _check_parquet_folder(root: Path, folder: Path, text: str) -> None:

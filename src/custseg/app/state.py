@@ -26,12 +26,15 @@ from custseg.app.access import DEFAULT_MAX_UPLOAD_MB, TABLE_SUFFIXES, list_table
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import write_csv
+from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
+from custseg.read.compressed import COMPRESSIONS
 from custseg.segmentation import Progress, Segmentation, segment
 
-UPLOAD_TYPES = [suffix.lstrip(".") for suffix in TABLE_SUFFIXES]
+# Compressed uploads too (customers.csv.gz, export.zip): read as the table inside.
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in (*TABLE_SUFFIXES, *COMPRESSIONS)]
 SAMPLE_ROWS = 200
 MB = 1024 * 1024
 
@@ -127,9 +130,12 @@ def load_upload(name: str, content: bytes, max_mb: int = DEFAULT_MAX_UPLOAD_MB) 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _path_table(path: str, name: str, size: int, mtime_ns: int) -> Table:
     try:
+        # A run's outputs (segments.csv beside a manifest) only as a whole set, never mixed.
+        check_manifest(Path(path).parent, [Path(path).name])
         table = load(Path(path))
     except CustsegError as exc:
         _rename_in_message(exc, path, name)
+        _rename_in_message(exc, str(Path(path).parent), Path(name).parent.as_posix())
         raise
     table.source = f"{name} (data folder)"
     return table

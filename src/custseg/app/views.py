@@ -151,7 +151,9 @@ def choose_source() -> Callable[[], state.Loaded] | None:
     if kind == SOURCES[1] or root is None:
         max_mb = int(st.get_option("server.maxUploadSize"))
         upload = st.file_uploader(
-            "CSV, TSV, Parquet, Excel or JSON lines", type=state.UPLOAD_TYPES, key="upload"
+            "CSV, TSV, Parquet, Excel or JSON lines, also compressed (.gz, .zst, .bz2, .xz, .zip)",
+            type=state.UPLOAD_TYPES,
+            key="upload",
         )
         st.caption(f"Files up to {max_mb:,} MB each; a larger one turns red and is not read.")
         if upload is None:

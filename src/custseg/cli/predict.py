@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -63,7 +64,9 @@ def predict(
     ] = Path("predictions.csv"),
     drift_path: Annotated[
         Path | None,
-        typer.Option("--drift", help="Drift report JSON (default: drift.json beside --out)."),
+        typer.Option(
+            "--drift", help="Drift report JSON (default: named after --out, NAME.drift.json)."
+        ),
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
@@ -83,25 +86,28 @@ def predict(
     """Assign new customers to the segments of a saved model and report drift.
 
     Writes the input rows untouched plus segment, segment_name and distance (to the segment
-    centre, in model units) to --out, and the drift report (segment shares and per-feature PSI
-    against training) to drift.json. With --write-table, also writes each customer's id, segment
-    id and name, run id and time into a database table, in one transaction.
+    centre, in model units) to --out, and the drift report (segment shares, per-feature PSI and
+    median shifts against training) to NAME.drift.json beside --out. With --write-table, also
+    writes each customer's id, segment id and name, run id and time into a database table, in
+    one transaction.
     """
-    drift_path = drift_path or output.parent / "drift.json"
+    # Named after --out, so a second day's predictions do not collide with the first's report.
+    drift_path = drift_path or output.with_name(f"{output.stem}.drift.json")
     with errors():
         # Checked before any work: a refused or unreachable target fails in a second.
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url,
         )  # fmt: skip
+        # The inputs first: a mistyped input should say so, not that an output exists.
+        segment_model = model_file.load_model(model)
+        loaded = load_table(data, id_column, sheet, table, query)
         existing = [str(p) for p in (output, drift_path) if p.exists()]
         if existing and not force:
             raise OutputExistsError(
                 f"Output already exists: {', '.join(existing)}; pass --force to overwrite, or "
                 "choose other paths with --out and --drift"
             )
-        segment_model = model_file.load_model(model)
-        loaded = load_table(data, id_column, sheet, table, query)
         if target is not None and loaded.id_column is None:
             raise ConfigError(
                 "--write-table needs a customer id column to write; name it with --id-column"
@@ -123,18 +129,25 @@ def predict(
 
 
 def _write(result, output: Path, drift_path: Path, raw_csv: bool) -> None:
-    """Write both files to temporary names in their folders, then move them into place."""
-    staged = []
-    try:
-        for target in (output, drift_path):
-            staged.append(temp_sibling(target))
-        export.write_csv(result.assignments, staged[0], raw=raw_csv)
-        staged[1].write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
-        os.replace(staged[0], output)
-        os.replace(staged[1], drift_path)
-    finally:
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)
+    """Write both files into a staging folder beside --out, then move them into place.
+
+    The staging folder is locked while this run lives, so a run killed mid-write leaves a folder
+    the next run into the same place removes (as ``custseg run`` does), never a stray file.
+    """
+    folder = output.parent
+    with ExitStack() as cleanup:
+        tmp = cleanup.enter_context(export.staging(folder))
+        staged_out = tmp / "predictions"
+        if drift_path.parent.resolve() == folder.resolve():
+            staged_drift = tmp / "drift"
+        else:  # another folder: staged beside its target, so the move stays atomic
+            staged_drift = temp_sibling(drift_path)
+            cleanup.callback(staged_drift.unlink, missing_ok=True)
+        export.write_csv(result.assignments, staged_out, raw=raw_csv)
+        staged_drift.write_text(json.dumps(result.drift.to_dict(), indent=2), encoding="utf-8")
+        with export.folder_lock(folder):
+            os.replace(staged_out, output)
+            os.replace(staged_drift, drift_path)
 
 
 def _write_back(result, id_column, url, write_table, if_exists, source_table) -> str:
@@ -193,7 +206,8 @@ def _print(model, result, source: str) -> None:
         )
     out.print(seg_table)
     feat_table = RichTable(title="Drift against training (PSI over training deciles)")
-    for col in ("feature", "PSI", "p-value", "status", "median then", "median now", "missing now"):
+    columns = ("feature", "PSI", "p-value", "status", "median then", "median now", "change")
+    for col in (*columns, "missing now"):
         feat_table.add_column(col, justify="left" if col in ("feature", "status") else "right")
     rows = [
         ("segment shares", drift.segment_psi, drift.segment_p_value, drift.segment_status, None)
@@ -206,6 +220,7 @@ def _print(model, result, source: str) -> None:
             f"[{STATUS_STYLE[state]}]{state}[/]",
             "" if f is None or f.median_training is None else f"{f.median_training:,.2f}",
             "" if f is None or f.median_now is None else f"{f.median_now:,.2f}",
+            "" if f is None or f.median_change is None else f"{f.median_change:+.0%}",
             "" if f is None else f"{f.missing_now:.1%}",
         )
     out.print(feat_table)
@@ -217,6 +232,7 @@ def _print(model, result, source: str) -> None:
         )
     else:
         out.print(
-            "[green]Nothing moved beyond the thresholds[/] (PSI >= 0.2 with p < 0.05 = moved)",
+            "[green]Nothing moved beyond the thresholds[/] (moved: PSI >= 0.2, or a median of "
+            "amounts or counts 40% away, with p < 0.05)",
             highlight=False,
         )

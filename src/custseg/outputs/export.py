@@ -7,13 +7,12 @@ previous outputs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -28,7 +27,9 @@ except ImportError:  # Windows: no advisory locks; outputs are still staged and 
     fcntl = None
 
 from custseg.atomic import disk_space
-from custseg.exceptions import OutputExistsError, SourceError
+from custseg.exceptions import OutputExistsError
+from custseg.outputs.manifest import MANIFEST, manifest_of
+from custseg.outputs.manifest import check_manifest as check_manifest  # part of export's API
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.outputs.report import write_png
 from custseg.outputs.report.chart_data import ChartData
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
 
 OUTPUTS = ("segments.csv", "summary.json", MODEL_FILENAME, "report.html")
-MANIFEST = "manifest.json"  # written last: which files make up the run, with sizes and checksums
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -181,61 +181,12 @@ def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
     from a mixed one (:func:`check_manifest`).
     """
     manifest = next(iter(files.values())).parent / MANIFEST
-    manifest.write_text(json.dumps(_manifest(files, uuid.uuid4().hex), indent=2), encoding="utf-8")
+    listing = manifest_of(files, uuid.uuid4().hex)
+    manifest.write_text(json.dumps(listing, indent=2), encoding="utf-8")
     with folder_lock(out_dir):
         placed = _move(files, out_dir)
         placed[MANIFEST] = _move({MANIFEST: manifest}, out_dir)[MANIFEST]
     return placed
-
-
-def _manifest(files: dict[str, Path], run_id: str) -> dict:
-    listed = {}
-    for name, staged in files.items():
-        parts = sorted(p for p in staged.rglob("*") if p.is_file()) if staged.is_dir() else [staged]
-        for part in parts:
-            key = name if part == staged else f"{name}/{part.relative_to(staged).as_posix()}"
-            listed[key] = {"bytes": part.stat().st_size, "sha256": _sha256(part)}
-    return {"run": run_id, "files": listed}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_manifest(folder: str | Path, names: Sequence[str] | None = None) -> str | None:
-    """Check that the outputs in ``folder`` are the whole set one run wrote.
-
-    Returns the run id, or ``None`` when the folder has no manifest (outputs written by an older
-    custseg). ``names`` limits the check to those files (e.g. only the model file).
-    """
-    folder = Path(folder)
-    path = folder / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        listed = manifest["files"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise SourceError(f"'{path}' is damaged ({exc}); re-run custseg to rewrite it") from exc
-    for name, expected in listed.items():
-        if names is not None and name.split("/")[0] not in names:
-            continue
-        file = folder / name
-        if (
-            not file.is_file()
-            or file.stat().st_size != expected["bytes"]
-            or (_sha256(file) != expected["sha256"])
-        ):
-            raise SourceError(
-                f"The outputs in '{folder}' are not the set one run wrote: '{name}' is missing "
-                "or differs from the run's manifest (a run was interrupted while replacing them, "
-                "or the file was edited). Re-run custseg into that folder to rewrite them."
-            )
-    return str(manifest.get("run"))
 
 
 def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:

@@ -42,6 +42,7 @@ import sklearn
 from custseg.atomic import atomic_write
 from custseg.exceptions import ModelFileError
 from custseg.features import FeaturePlan
+from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_reference import input_checksum, training_reference
 from custseg.outputs.model_trust import DIGEST_PREFIX, MODEL_FILENAME, digest, read_trusted
 from custseg.scoring.drift import bin_index
@@ -242,7 +243,13 @@ def load_model(path: str | Path) -> SegmentModel:
     ModelFileError
         The file is missing, not a custseg model, names an untrusted type, was changed after it
         was written, comes from a newer custseg, or no longer scores its probe points as saved.
+    SourceError
+        The file sits in a run folder whose ``manifest.json`` lists a different model file (a run
+        was interrupted while replacing its outputs).
     """
+    path = Path(path)
+    if path.is_file():  # a model left by an interrupted run is refused before it is used
+        check_manifest(path.parent, [path.name])
     state = load_state(path)
     plan = state["plan"]
     try:

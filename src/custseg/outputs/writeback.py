@@ -17,6 +17,7 @@ import pandas as pd
 
 from custseg.exceptions import ConfigError, OutputExistsError, SourceError
 from custseg.read.sql import (
+    connection_lost,
     create_engine,
     database_file_kind,
     database_url,
@@ -269,6 +270,11 @@ def write_segments(
         raise SourceError(
             f"Could not write table {table!r} in {mask_url(url)}: {short_error(exc, url)}; the "
             "write was rolled back and the table is unchanged"
+            + (
+                " (the connection to the database was lost: check that it is up, then run again)"
+                if connection_lost(exc)
+                else ""
+            )
         ) from exc
     finally:
         engine.dispose()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from custseg.read.compressed import decompressed
 from custseg.read.files import read_path, release_arrow_memory
 from custseg.read.roles import recognise_roles
 from custseg.read.sql import database_file_kind, is_database_url, load_sql
@@ -29,8 +30,9 @@ def load(
     ----------
     source : path, database URL or DataFrame
         CSV/TSV/TXT (delimiter, encoding and BOM sniffed), Parquet (file or folder), Excel
-        (.xlsx), JSON lines (.jsonl/.ndjson/.json), a pandas DataFrame (never modified), or a
-        database: a URL (``postgresql://user@host/db``, ``sqlite:///f.db``, ``duckdb:///f.duckdb``)
+        (.xlsx), JSON lines (.jsonl/.ndjson/.json), any of these compressed (``.gz``, ``.zst``,
+        ``.bz2``, ``.xz``, or a ``.zip`` holding one table), a pandas DataFrame (never modified),
+        or a database: a URL (``postgresql://user@host/db``, ``sqlite:///f.db``, ``duckdb:///f.duckdb``)
         or a .db/.sqlite/.duckdb file, with ``table`` or ``query`` (see :mod:`custseg.read.sql`).
     id_column : str, optional
         Name of the customer id column, or ``"none"`` when the table has none.
@@ -58,7 +60,8 @@ def load(
     else:
         path = Path(source)
         name = str(path)
-        frame, first_line = read_path(path, sheet, delimiter, encoding, notes)
+        with decompressed(path, notes) as plain:  # .csv.gz, .zip, ...: read as the table inside
+            frame, first_line = read_path(plain, sheet, delimiter, encoding, notes)
     check_columns(frame, name)
     roles = recognise_roles(frame, id_column=id_column, notes=notes)
     release_arrow_memory()

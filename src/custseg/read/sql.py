@@ -2,9 +2,12 @@
 
 Reading: a database URL (``postgresql://user@host/db``, ``sqlite:///customers.db``,
 ``duckdb:///lake.duckdb``) or a ``.db``/``.sqlite``/``.duckdb`` file, plus a table name or a query;
-rows arrive in chunks (a server-side cursor on PostgreSQL). Credentials come from the URL,
-``CUSTSEG_DB_PASSWORD`` (the password alone) or ``CUSTSEG_DB_URL`` (the whole URL), and never appear
-in messages, ``Table.source``, reports or model files: the password is shown as ``***``.
+rows arrive in chunks (a server-side cursor on PostgreSQL). Reading never writes: a query that is
+not a single ``SELECT`` (or ``WITH ... SELECT``) is refused before it runs (:func:`check_select`),
+and the connection itself is read-only where the database has such a mode (PostgreSQL
+``SET TRANSACTION READ ONLY``, SQLite ``mode=ro``, DuckDB ``read_only``). Credentials come from
+the URL, ``CUSTSEG_DB_PASSWORD`` (the password alone) or ``CUSTSEG_DB_URL`` (the whole URL), and
+never appear in messages, ``Table.source``, reports or model files: the password shows as ``***``.
 
 Writing segments back to a database is :mod:`custseg.outputs.writeback`; it uses the connection
 helpers here.
@@ -121,6 +124,13 @@ def short_error(exc: BaseException, url: str) -> str:
     return _scrub(line, url)
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a driver error means the connection went away (server restart, killed backend)."""
+    if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    return bool(getattr(exc, "connection_invalidated", False))
+
+
 # ---------------------------------------------------------------- connecting
 
 
@@ -129,9 +139,13 @@ def sqlalchemy_module():
     return require("sqlalchemy", "sql")
 
 
-def create_engine(url: str, *, must_exist: bool = True):
+def create_engine(url: str, *, must_exist: bool = True, read_only: bool = False):
     """A SQLAlchemy engine for ``url``: psycopg for PostgreSQL, password from the environment
-    when the URL has none, and transactional DDL on SQLite."""
+    when the URL has none, and transactional DDL on SQLite.
+
+    ``read_only`` opens SQLite files with ``mode=ro`` and DuckDB files with ``read_only``
+    (PostgreSQL's read-only transaction is set per connection by :func:`read_sql`).
+    """
     sa = sqlalchemy_module()
     try:
         parsed = sa.engine.make_url(url)
@@ -152,8 +166,15 @@ def create_engine(url: str, *, must_exist: bool = True):
         require("psycopg", "sql")
     if backend == "duckdb":
         require("duckdb_engine", "sql")
+    connect_args = {}
+    if read_only and backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # SQLite's own guarantee: the file is opened read-only, whatever the statement does.
+        database = Path(parsed.database).resolve().as_uri().removeprefix("file://")
+        parsed = parsed.set(database=f"file:{database}", query={"mode": "ro", "uri": "true"})
+    elif read_only and backend == "duckdb" and parsed.database not in (None, "", ":memory:"):
+        connect_args["read_only"] = True
     try:
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args=connect_args)
     except ImportError as exc:
         raise SourceError(
             f"No driver for {parsed.drivername!r} ({exc}); PostgreSQL, SQLite and DuckDB are "
@@ -216,6 +237,43 @@ def _no_table_message(name: str, tables: Sequence[str], url: str) -> str:
 
 # ---------------------------------------------------------------- reading
 
+# Words that make a statement that starts with SELECT or WITH write (``WITH d AS (DELETE ...)``,
+# ``SELECT ... INTO``, ``FOR UPDATE``). Other statements are refused by their first word.
+_WRITES = {"insert", "update", "delete", "merge", "into", "drop", "create", "alter", "grant"}
+_QUOTED = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]|\$(\w*)\$.*?\$\1\$", re.S
+)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def check_select(query: str) -> None:
+    """Refuse a ``--query`` that is not one ``SELECT`` (or ``WITH ... SELECT``), before it runs.
+
+    The check is on the statement's words outside quotes and comments: it must start with
+    ``SELECT``, ``WITH``, ``VALUES`` or ``(`` and hold no second statement and no word that
+    writes (``INSERT``, ``DELETE``, ``SELECT ... INTO``, ``FOR UPDATE``, ...). The connection is
+    read-only as well (see the module doc), so a statement this check misses still cannot write.
+    """
+    bare = _COMMENT.sub(" ", _QUOTED.sub(" '' ", query)).strip()
+    words = re.findall(r"[A-Za-z_]+", bare.lower())
+    statements = [part for part in bare.split(";") if part.strip()]
+    found = next((w for w in words if w in _WRITES), None)
+    if len(statements) > 1:
+        problem = "it holds more than one statement"
+    elif not words and not bare.startswith("("):
+        problem = "it is empty"
+    elif not (bare.startswith("(") or words[0] in ("select", "with", "values")):
+        problem = f"it starts with {words[0].upper()!r}"
+    elif found is not None:
+        problem = f"it contains {found.upper()!r}"
+    else:
+        return
+    raise ConfigError(
+        f"--query must be a single SELECT statement, and {problem}: custseg only reads from a "
+        "database. Write the query as SELECT ... FROM ... (WITH ... SELECT is fine), or name a "
+        "table with --table"
+    )
+
 
 def read_sql(
     url: str,
@@ -240,9 +298,13 @@ def read_sql(
     sa = sqlalchemy_module()
     if (table is None) == (query is None):
         raise ConfigError("Pass exactly one of --table and --query to read from a database")
-    engine = create_engine(url)
+    if query is not None:
+        check_select(query)
+    engine = create_engine(url, read_only=True)
     try:
         with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":  # first statement of the transaction
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
             if table is not None:
                 schema, name = split_name(table)
                 inspector = sa.inspect(conn)
@@ -261,8 +323,14 @@ def read_sql(
             chunks = list(pd.read_sql_query(statement, stream, chunksize=chunksize))
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
         what = f"table {table!r}" if table is not None else "the query"
+        lost = (
+            "; the connection to the database was lost while reading, and none of the rows read "
+            "so far were used: check that the database is up, then run again"
+            if connection_lost(exc)
+            else ""
+        )
         raise SourceError(
-            f"Could not read {what} from {mask_url(url)}: {short_error(exc, url)}"
+            f"Could not read {what} from {mask_url(url)}: {short_error(exc, url)}{lost}"
         ) from exc
     finally:
         engine.dispose()

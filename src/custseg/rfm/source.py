@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from custseg.exceptions import SourceError
 from custseg.read import SAMPLE_BYTES, Table, load, sniff_delimiter, text_sample
+from custseg.read.compressed import decompressed
 from custseg.rfm.columns import ROLES_ORDER, column_position, match_name, named_like
 from custseg.text import error_text
 
@@ -68,16 +69,25 @@ def read_transactions(
     path = Path(source)
     if not path.exists():
         raise SourceError(f"No such file or folder: '{path}'; check the path")
+    with decompressed(path, notes) as plain:  # .csv.gz, .zip, ...: read as the table inside
+        table = _read_file(plain, delimiter, encoding, columns or {}, notes, sheet)
+    return table, notes
+
+
+def _read_file(
+    path: Path, delimiter, encoding, columns: dict, notes: list[str], sheet: str | int | None
+) -> pa.Table:
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in (".parquet", ".pq"):
         try:  # straight to Arrow: keeps dates and text ids as stored
-            return pq.read_table(path), notes
+            return pq.read_table(path)
         except Exception as exc:  # pyarrow raises its own family on damaged files
             raise SourceError(f"Could not read '{path}' as Parquet: {error_text(exc)}") from exc
     if suffix in (".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson"):
         table = load(path, sheet=sheet)
-        return arrow_from_pandas(table.frame), notes + table.notes
-    return _read_text(path, delimiter, encoding, columns or {}, notes), notes
+        notes.extend(table.notes)
+        return arrow_from_pandas(table.frame)
+    return _read_text(path, delimiter, encoding, columns, notes)
 
 
 def arrow_from_pandas(frame: pd.DataFrame) -> pa.Table:

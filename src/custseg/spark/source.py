@@ -13,7 +13,7 @@ import pandas as pd
 from custseg.datasets import sample_customers
 from custseg.exceptions import ConfigError, CustsegError, SourceError
 from custseg.read import Table, role_from_name, sniff_delimiter
-from custseg.read.sql import is_database_url
+from custseg.read.sql import check_select, is_database_url
 from custseg.spark.session import quiet_pandas
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -28,6 +28,7 @@ def read_source(
     """A Spark DataFrame and its display name from a path/URI, a Spark table, a Spark SQL query,
     a pandas DataFrame, a :class:`~custseg.read.Table`, or ``None`` (the built-in sample)."""
     if query is not None:
+        check_select(query)  # spark.sql runs INSERT or DROP on the catalog as readily as SELECT
         return _spark_call(lambda: spark.sql(query), "the Spark SQL query"), "Spark SQL query"
     if table is not None:
         return _read_table(spark, table), f"Spark table {table}"
