@@ -62,4 +62,27 @@ def prepare(table: Table, options: SegmentOptions) -> Prepared:
             "rescale the column (e.g. to thousands) or use --scale robust"
         )
     notes = list(table.notes) + list(plan.notes)
+    if options.missing == "impute":
+        notes.extend(imputed_notes(missing, plan.categorical, table))
     return Prepared(plan, preprocessor, Z, keep, missing, notes)
+
+
+def imputed_notes(missing: dict[str, int], categorical, table: Table) -> list[str]:
+    """Say which missing values were filled in, so no one reads imputed numbers as measured."""
+    notes = []
+    filled = {c: n for c, n in missing.items() if n}
+    if filled:
+        listed = ", ".join(f"{c!r} ({n:,})" for c, n in filled.items())
+        total = sum(filled.values())
+        notes.append(
+            f"filled {total:,} missing value{'s' if total != 1 else ''} with the column's median: "
+            f"{listed}; use --missing drop to leave those customers out instead"
+        )
+    for col in categorical:
+        n = int(table.frame[col].isna().sum())
+        if n:
+            notes.append(
+                f"filled {n:,} missing value{'s' if n != 1 else ''} of {col!r} with its most "
+                "common value"
+            )
+    return notes
