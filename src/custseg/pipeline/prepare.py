@@ -10,7 +10,7 @@ from sklearn.compose import ColumnTransformer
 from custseg.exceptions import DataError
 from custseg.features import FeaturePlan, build_preprocessor, feature_frame, plan_features
 from custseg.pipeline.options import SegmentOptions
-from custseg.read import Table, release_arrow_memory, validate
+from custseg.read import Table, add_tenure, release_arrow_memory, set_roles, tenure_name, validate
 
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
@@ -28,10 +28,22 @@ class Prepared:
     notes: list[str]
 
 
+def with_roles(table: Table, options: SegmentOptions) -> Table:
+    """The table as the options see it: the roles set by hand, and the days-since columns added.
+
+    A new :class:`Table` when anything changes; the rows read stay untouched.
+    """
+    return add_tenure(set_roles(table, options.roles), options.tenure)
+
+
 def prepare(table: Table, options: SegmentOptions) -> Prepared:
     """Plan the features, check every value, and fit the scaling on the used rows."""
+    features = options.features
+    if features and options.tenure:  # asked-for days-since columns join the named features
+        added = [tenure_name(c) for c in table.columns_with("date") if c in options.tenure]
+        features = (*features, *(c for c in added if c not in features))
     plan = plan_features(
-        table, options.features, scale=options.scale, log=options.log, one_hot=options.one_hot
+        table, features, scale=options.scale, log=options.log, one_hot=options.one_hot
     )
     k = options.k
     missing = validate(
