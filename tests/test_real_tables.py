@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from custseg import SegmentOptions, load, segment
 from custseg.cli import app
+from custseg.read import date_order, parse_dates
 
 runner = CliRunner()
 
@@ -48,3 +49,154 @@ def test_imputation_is_a_note_in_the_terminal_and_the_summary(tmp_path):
     assert "filled 24 missing values with the column's median: 'Income' (24)" in result.output
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any("filled 24 missing values" in n for n in notes)
+
+
+# ---------------------------------------------------------------- item 3: roles and dates
+
+
+def test_count_columns_are_numeric_even_with_a_code_word_in_the_name():
+    table = load(campaign())
+    assert table.roles["NumStorePurchases"] == table.roles["NumCatalogPurchases"] == "numeric"
+    codes = pd.DataFrame({"Channel": [1, 2, 1, 2, 1, 2] * 5, "Spend": np.arange(30.0)})
+    assert load(codes).roles["Channel"] == "categorical"
+
+
+def test_role_flag_overrides_the_recognised_role(tmp_path):
+    path = tmp_path / "campaign.csv"
+    campaign().to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = invoke(
+        "run", path, "--out", out, "--k", "3",
+        "--role", "NumStorePurchases=categorical", "--role", "mnt_wines=ignore",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["roles"]["NumStorePurchases"] == "categorical"
+    assert summary["roles"]["MntWines"] == "ignore"
+    assert "MntWines" not in summary["features"]
+    assert "NumStorePurchases" not in summary["features"]
+    explored = invoke("explore", path, "--role", "NumCatalogPurchases=categorical")
+    assert explored.exit_code == 0, explored.output
+    assert "categorical" in next(
+        line for line in explored.output.splitlines() if "NumCatalogPurc" in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "message"),
+    [("Income=money", "--role: 'money' (for 'Income') is not a role"),
+     ("Income", "--role must look like COLUMN=ROLE"),
+     ("Incme=numeric", "--role: there is no column 'Incme'. Did you mean 'Income'?")],
+)  # fmt: skip
+def test_a_bad_role_is_a_clear_error_naming_the_flag(tmp_path, role, message):
+    path = tmp_path / "campaign.csv"
+    campaign().to_csv(path, index=False)
+    result = invoke("run", path, "--out", tmp_path / "out", "--role", role)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_the_library_takes_the_same_roles():
+    seg = segment(campaign(), SegmentOptions(k=3, roles={"ID": "numeric", "Income": "ignore"}))
+    assert "ID" in seg.features and "Income" not in seg.features
+    assert seg.table.id_column is None
+
+
+@pytest.mark.parametrize(
+    ("dates", "order", "ambiguous"),
+    [
+        (["21-08-2013", "04-09-2012", "01-01-2014"], "day-first", False),
+        (["08/21/2013", "04/09/2012", "01/01/2014"], "month-first", False),
+        (["04-09-2012", "05-06-2013", "01-01-2014"], "day-first", True),
+        (["2013-08-21", "2012-09-04", "2014-01-01"], "year-first", False),
+    ],
+)
+def test_dates_are_recognised_with_their_order(dates, order, ambiguous):
+    frame = pd.DataFrame({"Dt_Customer": dates * 10, "Spend": np.arange(30.0)})
+    table = load(frame)
+    assert table.roles["Dt_Customer"] == "date"
+    note = next(n for n in table.notes if "Dt_Customer" in n)
+    assert "--tenure" in note
+    assert ("no day or month above 12" in note) == ambiguous
+    found = date_order(frame["Dt_Customer"])
+    assert (found.order, found.ambiguous) == (order, ambiguous)
+    parsed = parse_dates(frame["Dt_Customer"], found)
+    assert parsed.notna().all()
+    assert parsed.iloc[0] == (
+        pd.Timestamp("2013-08-21") if not ambiguous else pd.Timestamp("2012-09-04")
+    )
+
+
+def test_tenure_adds_days_since_a_date_as_a_feature(tmp_path):
+    frame = campaign()
+    path = tmp_path / "campaign.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = invoke("run", path, "--out", out, "--k", "3", "--tenure", "Dt_Customer")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert "days since Dt_Customer" in summary["features"]
+    rows = pd.read_csv(out / "segments.csv")
+    dates = pd.to_datetime(frame["Dt_Customer"], format="%d-%m-%Y")
+    expected = (dates.max() - dates).dt.days
+    np.testing.assert_array_equal(rows["days since Dt_Customer"], expected)
+    assert rows["Dt_Customer"].tolist() == frame["Dt_Customer"].tolist()  # untouched
+    # named features plus --tenure: the days join them
+    seg = segment(frame, k=3, features="Income", tenure="Dt_Customer")
+    assert seg.features == ["Income", "days since Dt_Customer"]
+    bad = invoke("run", path, "--out", tmp_path / "o2", "--tenure", "Income")
+    assert bad.exit_code == 2 and "does not hold dates" in bad.output
+
+
+# ---------------------------------------------------------------- item 8: title rows
+
+
+def _with_title(frame: pd.DataFrame, path, titles=("Customer extract - Q3 2024 (confidential)",)):
+    if path.suffix == ".xlsx":
+        import openpyxl  # noqa: PLC0415 (writes the test file)
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        for title in titles:
+            sheet.append([title])
+        sheet.append(list(frame.columns))
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+            sheet.append(list(row))
+        book.save(path)
+    else:
+        width = frame.shape[1]
+        with open(path, "w", newline="") as fh:
+            for title in titles:
+                fh.write(title + "," * (width - 1) + "\n")
+            frame.to_csv(fh, index=False)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("titles", [1, 2])
+def test_title_rows_above_the_header_are_skipped_with_a_note(tmp_path, suffix, titles):
+    frame = campaign(60)
+    names = ("Customer extract - Q3 2024 (confidential)", "exported by the CRM")[:titles]
+    path = _with_title(frame, tmp_path / f"extract{suffix}", names)
+    table = load(path)
+    assert list(table.frame.columns) == list(frame.columns)
+    assert len(table.frame) == 60
+    assert any(f"took row {titles + 1} as the column names" in n for n in table.notes)
+    assert table.where(0) == f"line {titles + 2}"  # messages point at the file's own lines
+    np.testing.assert_allclose(table.frame["MntWines"], frame["MntWines"])
+
+
+def test_header_row_flag_and_a_plain_file_is_read_as_before(tmp_path):
+    frame = campaign(60)
+    plain = tmp_path / "plain.csv"
+    frame.to_csv(plain, index=False)
+    table = load(plain)
+    assert list(table.frame.columns) == list(frame.columns) and len(table.frame) == 60
+    assert not any("column names" in n for n in table.notes)
+    path = _with_title(frame, tmp_path / "extract.xlsx", ("Title", "Subtitle"))
+    result = invoke("explore", path, "--header-row", "3")
+    assert result.exit_code == 0, result.output
+    assert "60 rows, 6 columns" in " ".join(result.output.split())
+    result = invoke("run", path, "--header-row", "0", "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    assert "--header-row must be the row number" in " ".join(result.output.split())

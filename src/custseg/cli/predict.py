@@ -14,11 +14,13 @@ from rich.table import Table as RichTable
 from custseg.atomic import temp_sibling
 from custseg.cli.common import (
     ForceOpt,
+    HeaderRowOpt,
     IdOpt,
     IfExistsOpt,
     QueryOpt,
     QuietOpt,
     RawCsvOpt,
+    RoleOpt,
     SheetOpt,
     TableOpt,
     WriteTableOpt,
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from custseg.outputs import export, model_file, writeback
+    from custseg.pipeline import options as pipeline_options
 else:
+    pipeline_options = lazy("custseg.pipeline.options")
     pd, writeback = lazy("pandas"), lazy("custseg.outputs.writeback")
     export, model_file = lazy("custseg.outputs.export"), lazy("custseg.outputs.model_file")
 
@@ -66,6 +70,8 @@ def predict(
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    role: RoleOpt = None,
     raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
     fail_on_drift: Annotated[
@@ -88,6 +94,7 @@ def predict(
     """
     drift_path = drift_path or output.parent / "drift.json"
     with errors():
+        roles = pipeline_options.SegmentOptions(roles=role).roles
         # Checked before any work: a refused or unreachable target fails in a second.
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
@@ -100,7 +107,9 @@ def predict(
                 "choose other paths with --out and --drift"
             )
         segment_model = model_file.load_model(model)
-        loaded = load_table(data, id_column, sheet, table, query)
+        loaded = load_table(
+            data, id_column, sheet, table, query, header_row=header_row, roles=roles
+        )
         if target is not None and loaded.id_column is None:
             raise ConfigError(
                 "--write-table needs a customer id column to write; name it with --id-column"
