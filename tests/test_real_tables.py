@@ -46,7 +46,9 @@ def test_imputation_is_a_note_in_the_terminal_and_the_summary(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", path, "--out", out, "--k", "3")
     assert result.exit_code == 0, result.output
-    assert "filled 24 missing values with the column's median: 'Income' (24)" in result.output
+    assert "filled 24 missing values with the column's median: 'Income' (24)" in " ".join(
+        result.output.split()
+    )
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any("filled 24 missing values" in n for n in notes)
 
