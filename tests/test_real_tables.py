@@ -202,3 +202,70 @@ def test_header_row_flag_and_a_plain_file_is_read_as_before(tmp_path):
     result = invoke("run", path, "--header-row", "0", "--out", tmp_path / "o")
     assert result.exit_code == 2
     assert "--header-row must be the row number" in " ".join(result.output.split())
+
+
+# ---------------------------------------------------------------- item 4: log transforms
+
+
+def credit_card(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Like the credit-card table: skewed money beside 0-1 ratios that are skewed too."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "BALANCE": rng.gamma(0.7, 2000, n).round(2),
+            "PURCHASES": rng.gamma(0.5, 1500, n).round(2),
+            "PURCHASES_TRX": rng.poisson(rng.gamma(0.6, 20, n)),
+            "PRC_FULL_PAYMENT": rng.beta(0.3, 2, n).round(3),
+            # a few values just above 1, as in the real export
+            "CASH_ADVANCE_FREQUENCY": (rng.beta(0.2, 3, n) * 1.01).round(3),
+        }
+    )
+
+
+def test_log_auto_takes_money_and_counts_but_not_ratios():
+    frame = credit_card()
+    assert frame["PRC_FULL_PAYMENT"].skew() > 1 and frame["CASH_ADVANCE_FREQUENCY"].skew() > 1
+    seg = segment(frame, k=3, log="auto")
+    assert set(seg.plan.log) == {"BALANCE", "PURCHASES", "PURCHASES_TRX"}
+    assert any("kept 0-1 ratio columns unlogged" in n for n in seg.notes)
+
+
+def test_charts_of_logged_features_use_a_log_scale_in_original_units():
+    from custseg.outputs.report.figures import build_charts
+
+    seg = segment(credit_card(), k=3, log="auto", features="BALANCE,PURCHASES,PRC_FULL_PAYMENT")
+    charts = {c.key: c for c in build_charts(seg).overview + build_charts(seg).segments}
+    scatter = charts["scatter2d"].figure
+    assert scatter.layout.xaxis.title.text == "BALANCE (log scale)"
+    assert "1k" in scatter.layout.xaxis.ticktext
+    points = scatter.data[0]
+    # drawn on the model's log1p scale; the hover shows the original amounts
+    np.testing.assert_allclose(np.log1p(points.customdata[:, 0]), points.x, rtol=1e-5)
+    histograms = charts["distributions"].figure
+    titles = [a.text for a in histograms.layout.annotations]
+    assert titles == ["BALANCE (log scale)", "PURCHASES (log scale)", "PRC_FULL_PAYMENT"]
+    balance = [t for t in histograms.data if t.xaxis == "x"]
+    top = seg.values()["BALANCE"].max()
+    assert max(t.x.max() for t in balance) < np.log1p(top)  # bins on the log scale
+    assert histograms.layout.xaxis3.ticktext is None  # the ratio keeps its own units
+    assert "log scale" in charts["distributions"].caption
+
+
+def test_rfm_frequency_and_monetary_charts_use_a_log_scale():
+    from custseg.outputs.report.figures import build_charts
+    from custseg.rfm import segment_rfm
+
+    rng = np.random.default_rng(1)
+    n = 1500
+    tx = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 200, n),
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), "D"),
+            "amount": rng.gamma(0.8, 60, n).round(2),
+        }
+    )
+    seg = segment_rfm(tx, k=3)
+    charts = build_charts(seg)
+    histograms = next(c for c in charts.overview if c.key == "distributions").figure
+    titles = [a.text for a in histograms.layout.annotations]
+    assert "frequency (log scale)" in titles and "monetary (log scale)" in titles
