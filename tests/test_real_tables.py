@@ -148,6 +148,15 @@ def test_tenure_adds_days_since_a_date_as_a_feature(tmp_path):
     assert seg.features == ["Income", "days since Dt_Customer"]
     bad = invoke("run", path, "--out", tmp_path / "o2", "--tenure", "Income")
     assert bad.exit_code == 2 and "does not hold dates" in bad.output
+    # predict counts a later batch's days to the training's "as of" day, not the batch's newest
+    batch = frame.loc[dates.sort_values().index[:40]]  # the 40 oldest customers
+    batch.to_csv(tmp_path / "batch.csv", index=False)
+    model, scores = out / "model.skops", tmp_path / "p.csv"
+    scored = invoke("predict", model, tmp_path / "batch.csv", "-o", scores)
+    assert scored.exit_code == 0, scored.output
+    predicted = pd.read_csv(scores)
+    np.testing.assert_array_equal(predicted["days since Dt_Customer"], expected[batch.index])
+    assert (predicted["segment"].to_numpy() == rows["segment"][batch.index].to_numpy()).all()
 
 
 # ---------------------------------------------------------------- item 8: title rows

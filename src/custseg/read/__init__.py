@@ -7,7 +7,14 @@ in :mod:`~custseg.read.table`, :mod:`~custseg.read.files`, :mod:`~custseg.read.s
 :mod:`~custseg.read.loader`.
 """
 
-from custseg.read.dates import DateOrder, add_tenure, date_order, parse_dates, tenure_name
+from custseg.read.dates import (
+    DateOrder,
+    add_tenure,
+    date_order,
+    parse_dates,
+    tenure_as_of,
+    tenure_name,
+)
 from custseg.read.files import (
     SAMPLE_BYTES,
     release_arrow_memory,
@@ -51,6 +58,7 @@ __all__ = [
     "date_order",
     "parse_dates",
     "set_roles",
+    "tenure_as_of",
     "tenure_name",
     "NUMERIC_ROLES",
     "Numbers",

@@ -100,16 +100,33 @@ def tenure_name(col: str) -> str:
     return f"days since {col}"
 
 
-def add_tenure(table: Table, columns: Sequence[str] | None) -> Table:
+def tenure_as_of(table: Table, features: Sequence[str]) -> dict[str, list[str]]:
+    """Days-since feature -> [its date column, its "as of" day (ISO)], for the model file, so
+    new customers are counted to the same day."""
+    found = {}
+    for col in table.columns_with("date"):
+        if tenure_name(col) in features:
+            order = date_order(table.frame[col])
+            if order is not None:
+                as_of = parse_dates(table.frame[col], order).max()
+                found[tenure_name(col)] = [col, as_of.date().isoformat()]
+    return found
+
+
+def add_tenure(
+    table: Table, columns: Sequence[str] | None, *, as_of: dict[str, str] | None = None
+) -> Table:
     """The table with one derived column per date column: days from each date to the newest.
 
     The newest date in the column is the "as of" day, so the customers who joined first have
-    the most days; the input rows are left untouched (a new frame holds the added columns).
+    the most days; ``as_of`` (column -> ISO day) sets it instead, as scoring does with the
+    training's day. The input rows are left untouched (a new frame holds the added columns).
     """
     if not columns:
         return table
     by_norm = {normalise_name(c): c for c in table.frame.columns}
     added, notes, roles = {}, list(table.notes), dict(table.roles)
+    given_as_of = as_of
     for name in columns:
         col = name if name in table.roles else by_norm.get(normalise_name(name))
         if col is None:
@@ -124,15 +141,17 @@ def add_tenure(table: Table, columns: Sequence[str] | None) -> Table:
                 "such as 2012-09-04 or 04-09-2012"
             )
         dates = parse_dates(table.frame[col], order)
-        as_of = dates.max()
+        given = (given_as_of or {}).get(col)
+        as_of = pd.Timestamp(given) if given else dates.max()
         added[tenure_name(col)] = (as_of - dates).dt.days.astype(float)
         roles[tenure_name(col)] = "numeric"
         roles[col] = "date"
         # The hint to use --tenure has been taken.
         notes = [n.split("; it is not a feature")[0] for n in notes]
+        to_day = f"{as_of.day} {as_of:%B %Y}"
         notes.append(
-            f"added {tenure_name(col)!r}: the days from each date in {col!r} to the newest one, "
-            f"{as_of.day} {as_of:%B %Y}"
+            f"added {tenure_name(col)!r}: the days from each date in {col!r} to "
+            + (f"{to_day}, as in training" if given else f"the newest one, {to_day}")
         )
     if not added:
         return table

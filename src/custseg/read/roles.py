@@ -241,7 +241,7 @@ def set_roles(table: Table, given: Mapping[str, str] | Sequence[tuple[str, str]]
                         notes = [n for n in notes if not n.startswith(f"treated '{other}' as")]
             # The recognised role's note no longer holds.
             notes = [n for n in notes if not n.startswith(f"treated '{col}' as")]
-            notes.append(f"'{col}' is {role}, as set (it was recognised as {roles[col]})")
+            notes.append(f"'{col}': role set to {role} (it was recognised as {roles[col]})")
             roles[col] = role
     if problems:
         raise ConfigError("\n".join(problems))
