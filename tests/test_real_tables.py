@@ -278,3 +278,16 @@ def test_rfm_frequency_and_monetary_charts_use_a_log_scale():
     histograms = next(c for c in charts.overview if c.key == "distributions").figure
     titles = [a.text for a in histograms.layout.annotations]
     assert "frequency (log scale)" in titles and "monetary (log scale)" in titles
+
+
+def test_png_scatter_of_logged_features_uses_a_log_scale():
+    from custseg.outputs.report import static
+    from custseg.outputs.report._common import summary_colors
+    from custseg.outputs.report.chart_data import ChartData
+
+    seg = segment(credit_card(), k=3, log="auto", features="BALANCE,PURCHASES")
+    summary = seg.summary()
+    fig = static._scatter(summary, ChartData.from_result(seg), summary_colors(summary))
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "BALANCE (log scale)" and ax.get_xscale() == "function"
+    assert "1k" in [t.get_text() for t in ax.get_xticklabels()]
