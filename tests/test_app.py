@@ -279,6 +279,8 @@ def test_role_correction_changes_the_features():
     widget(at.selectbox, "Age").set_value("categorical").run()
     no_failure(at)
     assert shown(at).features == [INCOME, SPENDING]
+    # the same option as the command line's --role Age=categorical
+    assert shown(at).options.roles == (("Age", "categorical"),)
     assert "Age × income × spending (3D)" not in widget(at.selectbox, "Feature set").options
 
 

@@ -236,6 +236,18 @@ def test_bad_values_are_reported_over_all_rows(spark):
         segment_spark(frame, k=3, spark=spark, sample_rows=50)
 
 
+def test_roles_set_by_hand_apply_in_spark(spark):
+    from custseg.spark import segment_spark
+
+    seg = segment_spark(sample_customers(200), k=3, n_init=1, roles={"Age": "ignore"}, spark=spark)
+    try:
+        assert "Age" not in seg.features and seg.table.roles["Age"] == "ignore"
+    finally:
+        seg.close()
+    with pytest.raises(OptionError, match=r"^tenure is not available with the Spark engine"):
+        segment_spark(sample_customers(50), tenure="Joined", spark=spark)
+
+
 def test_options_are_the_pipelines_own(monkeypatch):
     """One SegmentOptions, validated before Spark starts; Spark keeps its 3 seeds per k."""
     from custseg.pipeline.options import SegmentOptions

@@ -32,6 +32,10 @@ SCALERS = {
     "none": None,
 }
 SKEW_LIMIT = 1.0  # "auto" log-transforms non-negative columns skewed beyond this
+# A column whose values are (nearly all) between 0 and 1 is a ratio or share
+# (PRC_FULL_PAYMENT, CASH_ADVANCE_FREQUENCY): a log would barely change it and its axis would read
+# as a transformed amount. A few rounding overshoots (1.2) are allowed.
+RATIO_SHARE = 0.99
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def plan_features(
     scale : {"standard", "minmax", "robust", "none"}
     log : bool, "auto", or list of columns
         Log-transform (``log1p``) skewed money-like columns: ``"auto"``/``True`` picks the
-        non-negative columns with skewness above 1.
+        non-negative columns with skewness above 1 that are not 0-1 ratios or shares.
     one_hot : list of str, optional
         Categorical columns (e.g. ``Gender``) to one-hot encode and add to the features.
     """
@@ -89,7 +93,15 @@ def plan_features(
     if log in (True, "auto"):
         log_cols = [c for c in numeric if _is_skewed(table.frame[c])]
         if log_cols:
-            notes.append(f"log-transformed skewed columns: {', '.join(log_cols)}")
+            notes.append(
+                f"log-transformed skewed money-like and count columns: {', '.join(log_cols)} "
+                "(charts of them use a log axis)"
+            )
+        ratios = [
+            c for c in numeric if c not in log_cols and is_ratio(numeric_view(table.frame[c]))
+        ]
+        if ratios:
+            notes.append(f"kept 0-1 ratio columns unlogged: {', '.join(ratios)}")
     elif isinstance(log, str) and log.lower() in ("", "none", "false", "no"):
         log_cols = []
     elif log:
@@ -103,8 +115,17 @@ def plan_features(
 
 
 def _is_skewed(series: pd.Series) -> bool:
+    """Money-like or count-like: non-negative, not a 0-1 ratio, and skewed beyond SKEW_LIMIT."""
     values = numeric_view(series).dropna()
-    return bool(len(values) > 2 and values.min() >= 0 and values.skew() > SKEW_LIMIT)
+    if len(values) <= 2 or values.min() < 0 or is_ratio(values):
+        return False
+    return bool(values.skew() > SKEW_LIMIT)
+
+
+def is_ratio(values: pd.Series) -> bool:
+    """Whether a column holds ratios or shares: nearly every value between 0 and 1."""
+    values = values.dropna()
+    return bool(len(values) and (values.between(0, 1).mean() >= RATIO_SHARE))
 
 
 def feature_frame(frame: pd.DataFrame, plan: FeaturePlan, dtype=np.float64) -> pd.DataFrame:

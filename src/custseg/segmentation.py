@@ -25,7 +25,7 @@ from custseg.outputs.summary import build_summary
 from custseg.pipeline.explain import SegmentProfile, describe, load_rules
 from custseg.pipeline.fit import distance_to_centre, fit
 from custseg.pipeline.options import SegmentOptions
-from custseg.pipeline.prepare import Prepared, prepare
+from custseg.pipeline.prepare import Prepared, prepare, with_roles
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
 from custseg.text import plural
@@ -227,6 +227,7 @@ def segment(
     options = SegmentOptions.build(options, **settings)
     rules = load_rules(options.rules)  # a bad rules file fails before any work
     table = data if isinstance(data, Table) else load(data, id_column=options.id_column)
+    table = with_roles(table, options)
     prepared = prepare(table, options)
     search = search_k(
         prepared.Z, options, features=prepared.plan.columns, k_choice=k_choice, progress=progress

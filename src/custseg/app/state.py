@@ -29,7 +29,7 @@ from custseg.outputs.export import write_csv
 from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.pipeline.options import SegmentOptions
-from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
+from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view, set_roles
 from custseg.read.compressed import COMPRESSIONS
 from custseg.segmentation import Progress, Segmentation, segment
 
@@ -170,11 +170,15 @@ def _rename_in_message(exc: CustsegError, old: str, new: str) -> None:
         exc.problems = [p.replace(old, new) for p in exc.problems]
 
 
+def role_changes(table: Table, roles: dict[str, str]) -> dict[str, str]:
+    """The roles the user changed: what ``SegmentOptions(roles=...)`` and ``--role`` take."""
+    return {c: r for c, r in roles.items() if table.roles.get(c) != r}
+
+
 def with_roles(table: Table, roles: dict[str, str]) -> Table:
-    """The same rows with the roles the user corrected."""
-    if roles == table.roles:
-        return table
-    return Table(table.frame, dict(roles), table.source, table.first_line, list(table.notes))
+    """The same rows with the roles the user corrected (the library's ``set_roles``, as
+    ``--role`` applies them)."""
+    return set_roles(table, role_changes(table, roles))
 
 
 def numeric_columns(table: Table) -> list[str]:

@@ -232,6 +232,7 @@ def feature_controls(loaded: state.Loaded, table: Table) -> SegmentOptions | Non
         missing=missing,
         log="auto" if log else None,
         one_hot=tuple(one_hot),
+        roles=state.role_changes(loaded.table, table.roles) or None,
     )
 
 

@@ -100,6 +100,27 @@ FeaturesOpt = Annotated[
 ]
 IdOpt = Annotated[str | None, typer.Option("--id-column", help="Customer id column, or 'none'.")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name or index.")]
+HeaderRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--header-row",
+        help="Row holding the column names (1 = first) in CSV/Excel; default: found below "
+        "title rows.",
+    ),
+]
+RoleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="Set a column's role: COLUMN=numeric, categorical, id, ignore or date (repeatable).",
+    ),
+]
+TenureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tenure", help="Date column to add as a feature: days since each date (repeatable)."
+    ),
+]
 KOpt = Annotated[str, typer.Option("--k", help="Number of segments, or 'auto'.")]
 ScaleOpt = Annotated[
     str, typer.Option("--scale", help="Scaling: standard, minmax, robust or none.")
@@ -135,9 +156,13 @@ EngineOpt = Annotated[
 ]
 
 
+# Parameters whose flag is not their name with dashes (a repeatable flag reads as a singular).
+FLAGS = {"roles": "--role"}
+
+
 def flag_for(parameter: str) -> str:
     """The flag of a library parameter: ``k_range`` -> ``--k-range``."""
-    return "--" + parameter.replace("_", "-")
+    return FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
 
 
 def split_list(values: list[str] | None) -> list[str] | None:
@@ -182,13 +207,22 @@ def load_table(
     sheet: str | None,
     table: str | None = None,
     query: str | None = None,
+    *,
+    header_row: int | None = None,
+    roles: tuple[tuple[str, str], ...] | None = None,
 ) -> Table:
-    """The customer table a command names: a file, a database, or the built-in sample."""
+    """The customer table a command names: a file, a database, or the built-in sample, with the
+    roles set by ``--role`` (checked by ``SegmentOptions``)."""
     if data is None and table is None and query is None:
-        return read.load(datasets.sample_customers(), id_column=id_column)
-    if data is None or sql.is_database_url(data):  # no source: the URL in CUSTSEG_DB_URL
-        return sql.load_sql(data, table=table, query=query, id_column=id_column)
-    return read.load(Path(data), id_column=id_column, sheet=sheet, table=table, query=query)
+        loaded = read.load(datasets.sample_customers(), id_column=id_column)
+    elif data is None or sql.is_database_url(data):  # no source: the URL in CUSTSEG_DB_URL
+        loaded = sql.load_sql(data, table=table, query=query, id_column=id_column)
+    else:
+        loaded = read.load(
+            Path(data), id_column=id_column, sheet=sheet, table=table, query=query,
+            header_row=header_row,
+        )  # fmt: skip
+    return read.set_roles(loaded, roles)
 
 
 @contextmanager

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table as RichTable
 
-from custseg.cli.common import IdOpt, QueryOpt, SheetOpt, TableOpt, errors, lazy, load_table, out
+from custseg.cli.common import (
+    HeaderRowOpt,
+    IdOpt,
+    QueryOpt,
+    RoleOpt,
+    SheetOpt,
+    TableOpt,
+    errors,
+    lazy,
+    load_table,
+    out,
+)
 from custseg.exceptions import ConfigError
 from custseg.text import plural
 
@@ -16,7 +27,9 @@ if TYPE_CHECKING:
     from custseg import read
     from custseg.outputs import export
     from custseg.outputs.report import overview
+    from custseg.pipeline import options as pipeline_options
 else:
+    pipeline_options = lazy("custseg.pipeline.options")
     read, export = lazy("custseg.read"), lazy("custseg.outputs.export")
     overview = lazy("custseg.outputs.report.overview")
 
@@ -30,6 +43,8 @@ def explore(
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    role: RoleOpt = None,
     db_table: TableOpt = None,
     query: QueryOpt = None,
     html: Annotated[
@@ -44,7 +59,10 @@ def explore(
             raise ConfigError("Name the customer table to describe (a file or a database URL)")
         if html is not None:
             export.check_free([html], force, elsewhere="another --html path")
-        table = load_table(data, id_column, sheet, db_table, query)
+        roles = pipeline_options.SegmentOptions(roles=role).roles
+        table = load_table(
+            data, id_column, sheet, db_table, query, header_row=header_row, roles=roles
+        )
         frame = table.frame
         out.print(
             f"[bold]{table.source}[/]: {plural(len(frame), 'row')}, "

@@ -15,11 +15,13 @@ from rich.table import Table as RichTable
 from custseg.atomic import temp_sibling
 from custseg.cli.common import (
     ForceOpt,
+    HeaderRowOpt,
     IdOpt,
     IfExistsOpt,
     QueryOpt,
     QuietOpt,
     RawCsvOpt,
+    RoleOpt,
     SheetOpt,
     TableOpt,
     WriteTableOpt,
@@ -36,7 +38,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from custseg.outputs import export, model_file, writeback
+    from custseg.pipeline import options as pipeline_options
 else:
+    pipeline_options = lazy("custseg.pipeline.options")
     pd, writeback = lazy("pandas"), lazy("custseg.outputs.writeback")
     export, model_file = lazy("custseg.outputs.export"), lazy("custseg.outputs.model_file")
 
@@ -70,6 +74,8 @@ def predict(
     ] = None,
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    role: RoleOpt = None,
     raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
     fail_on_drift: Annotated[
@@ -94,6 +100,7 @@ def predict(
     # Named after --out, so a second day's predictions do not collide with the first's report.
     drift_path = drift_path or output.with_name(f"{output.stem}.drift.json")
     with errors():
+        roles = pipeline_options.SegmentOptions(roles=role).roles
         # Checked before any work: a refused or unreachable target fails in a second.
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
@@ -101,7 +108,9 @@ def predict(
         )  # fmt: skip
         # The inputs first: a mistyped input should say so, not that an output exists.
         segment_model = model_file.load_model(model)
-        loaded = load_table(data, id_column, sheet, table, query)
+        loaded = load_table(
+            data, id_column, sheet, table, query, header_row=header_row, roles=roles
+        )
         existing = [str(p) for p in (output, drift_path) if p.exists()]
         if existing and not force:
             raise OutputExistsError(

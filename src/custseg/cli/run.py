@@ -12,6 +12,7 @@ from custseg.cli.common import (
     EngineOpt,
     FeaturesOpt,
     ForceOpt,
+    HeaderRowOpt,
     IdOpt,
     IfExistsOpt,
     KOpt,
@@ -24,10 +25,12 @@ from custseg.cli.common import (
     QueryOpt,
     QuietOpt,
     RawCsvOpt,
+    RoleOpt,
     ScaleOpt,
     SeedOpt,
     SheetOpt,
     TableOpt,
+    TenureOpt,
     WriteTableOpt,
     WriteUrlOpt,
     errors,
@@ -65,6 +68,9 @@ def run(
     missing: MissingOpt = "impute",
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    role: RoleOpt = None,
+    tenure: TenureOpt = None,
     out_dir: OutDirOpt = Path("out"),
     seed: SeedOpt = 0,
     n_init: Annotated[
@@ -116,6 +122,8 @@ def run(
             seed=seed,
             engine=engine,
             rules=rules,
+            roles=role,
+            tenure=split_list(tenure),
         )
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
@@ -130,7 +138,7 @@ def run(
             export.check_free([out_dir / name for name in export.OUTPUTS], force)
             with progress_bar(quiet) as callback:
                 callback("load data", 0, 1)
-                loaded = load_table(data, id_column, sheet, table, query)
+                loaded = load_table(data, id_column, sheet, table, query, header_row=header_row)
                 callback("load data", 1, 1)
                 if target is not None and loaded.id_column is None:
                     raise ConfigError(

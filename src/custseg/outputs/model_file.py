@@ -45,6 +45,7 @@ from custseg.features import FeaturePlan
 from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_reference import input_checksum, training_reference
 from custseg.outputs.model_trust import DIGEST_PREFIX, MODEL_FILENAME, digest, read_trusted
+from custseg.read import tenure_as_of
 from custseg.scoring.drift import bin_index
 from custseg.scoring.scorer import SegmentModel
 from custseg.text import error_text
@@ -86,6 +87,8 @@ def model_state(seg: Segmentation) -> dict:
             "scale": seg.plan.scale,
         },
         "roles": {c: seg.table.roles[c] for c in seg.plan.columns},
+        # days-since features: new customers are counted to the training's "as of" day
+        "tenure": tenure_as_of(seg.table, seg.plan.numeric),
         "profiles": [p.to_dict() for p in seg.profiles],
         "training": training,
         "selfcheck": selfcheck,
@@ -268,6 +271,7 @@ def load_model(path: str | Path) -> SegmentModel:
             metadata=state["metadata"],
             format_version=state["format_version"],
             notes=state["notes"],
+            tenure=state.get("tenure", {}),
         )
     except (KeyError, TypeError) as exc:
         raise ModelFileError(f"'{path}' is an incomplete custseg model (missing {exc})") from exc

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from custseg.engines import ENGINES
 from custseg.exceptions import OptionError
+from custseg.read.table import SETTABLE_ROLES
 
 SCALERS = ("standard", "minmax", "robust", "none")
 MISSING = ("impute", "drop", "error")
@@ -77,6 +78,47 @@ def log_columns(name: str, value: Any) -> bool | str | tuple[str, ...] | None:
     if isinstance(value, str) and value.strip().lower() in ("auto", "", "none", "false", "no"):
         return value.strip().lower()
     return columns(name, value)
+
+
+def role_pairs(name: str, value: Any) -> tuple[tuple[str, str], ...] | None:
+    """None, ``{"column": "role"}``, ``"A=numeric,B=id"`` or ``["A=numeric", ...]`` -> pairs.
+
+    Kept as pairs, not a dict, so the options object stays hashable (the dashboard caches on it).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, Sequence):
+        items = []
+        for item in value:
+            if isinstance(item, str):
+                column, sep, role = item.rpartition("=")
+                if not sep or not column.strip():
+                    raise OptionError(
+                        name,
+                        f"{{option}} must look like COLUMN=ROLE (e.g. Income=numeric), "
+                        f"not {item!r}",
+                    )
+                items.append((column, role))
+            elif isinstance(item, tuple | list) and len(item) == 2:
+                items.append(tuple(item))
+            else:
+                raise OptionError(name, f"{{option}} must be COLUMN=ROLE pairs, not {value!r}")
+    else:
+        raise OptionError(name, f"{{option}} must be COLUMN=ROLE pairs, not {value!r}")
+    pairs = []
+    for column, role in items:
+        role = str(role).strip().lower()
+        if role not in SETTABLE_ROLES:
+            listed = ", ".join(SETTABLE_ROLES[:-1]) + f" or {SETTABLE_ROLES[-1]}"
+            raise OptionError(
+                name, f"{{option}}: {role!r} (for {column!r}) is not a role; use {listed}"
+            )
+        pairs.append((str(column).strip(), role))
+    return tuple(pairs) or None
 
 
 def candidate_ks(name: str, value: Any) -> list[int]:
@@ -170,6 +212,12 @@ class SegmentOptions:
     k_search_rows : int, default=25000
         Tables larger than this compare candidate k on a seeded sample of this many rows, then
         fit the chosen k on every row.
+    roles : dict of column -> role, optional
+        Roles that override the recognised ones: ``{"NumStorePurchases": "numeric"}``; a role is
+        one of numeric, categorical, id, ignore, date, age, income, spending or gender.
+    tenure : list of str, optional
+        Date columns to turn into a feature: the days from each date to the column's newest
+        (``"Dt_Customer"`` adds ``"days since Dt_Customer"``).
 
     Examples
     --------
@@ -191,6 +239,8 @@ class SegmentOptions:
     engine: str = "auto"
     rules: str | Path | None = None
     k_search_rows: int = K_SEARCH_ROWS
+    roles: tuple[tuple[str, str], ...] | None = None
+    tenure: tuple[str, ...] | None = None
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         "features": columns,
@@ -206,6 +256,8 @@ class SegmentOptions:
         "engine": one_of(*ENGINES),
         "rules": optional_path,
         "k_search_rows": whole_number(2),
+        "roles": role_pairs,
+        "tenure": columns,
     }
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ from sklearn.compose import ColumnTransformer
 from custseg.exceptions import DataError
 from custseg.features import FeaturePlan, build_preprocessor, feature_frame, plan_features
 from custseg.pipeline.options import SegmentOptions
-from custseg.read import Table, release_arrow_memory, validate
+from custseg.read import Table, add_tenure, release_arrow_memory, set_roles, tenure_name, validate
 
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
@@ -28,10 +28,22 @@ class Prepared:
     notes: list[str]
 
 
+def with_roles(table: Table, options: SegmentOptions) -> Table:
+    """The table as the options see it: the roles set by hand, and the days-since columns added.
+
+    A new :class:`Table` when anything changes; the rows read stay untouched.
+    """
+    return add_tenure(set_roles(table, options.roles), options.tenure)
+
+
 def prepare(table: Table, options: SegmentOptions) -> Prepared:
     """Plan the features, check every value, and fit the scaling on the used rows."""
+    features = options.features
+    if features and options.tenure:  # asked-for days-since columns join the named features
+        added = [tenure_name(c) for c in table.columns_with("date") if c in options.tenure]
+        features = (*features, *(c for c in added if c not in features))
     plan = plan_features(
-        table, options.features, scale=options.scale, log=options.log, one_hot=options.one_hot
+        table, features, scale=options.scale, log=options.log, one_hot=options.one_hot
     )
     k = options.k
     missing = validate(
@@ -62,4 +74,27 @@ def prepare(table: Table, options: SegmentOptions) -> Prepared:
             "rescale the column (e.g. to thousands) or use --scale robust"
         )
     notes = list(table.notes) + list(plan.notes)
+    if options.missing == "impute":
+        notes.extend(imputed_notes(missing, plan.categorical, table))
     return Prepared(plan, preprocessor, Z, keep, missing, notes)
+
+
+def imputed_notes(missing: dict[str, int], categorical, table: Table) -> list[str]:
+    """Say which missing values were filled in, so no one reads imputed numbers as measured."""
+    notes = []
+    filled = {c: n for c, n in missing.items() if n}
+    if filled:
+        listed = ", ".join(f"{c!r} ({n:,})" for c, n in filled.items())
+        total = sum(filled.values())
+        notes.append(
+            f"filled {total:,} missing value{'s' if total != 1 else ''} with the column's median: "
+            f"{listed}; use --missing drop to leave those customers out instead"
+        )
+    for col in categorical:
+        n = int(table.frame[col].isna().sum())
+        if n:
+            notes.append(
+                f"filled {n:,} missing value{'s' if n != 1 else ''} of {col!r} with its most "
+                "common value"
+            )
+    return notes

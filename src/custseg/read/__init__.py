@@ -7,6 +7,14 @@ in :mod:`~custseg.read.table`, :mod:`~custseg.read.files`, :mod:`~custseg.read.s
 :mod:`~custseg.read.loader`.
 """
 
+from custseg.read.dates import (
+    DateOrder,
+    add_tenure,
+    date_order,
+    parse_dates,
+    tenure_as_of,
+    tenure_name,
+)
 from custseg.read.files import (
     SAMPLE_BYTES,
     release_arrow_memory,
@@ -21,12 +29,14 @@ from custseg.read.roles import (
     recognise_roles,
     resolve_columns,
     role_from_name,
+    set_roles,
     unknown_column,
 )
 from custseg.read.table import (
     NUMERIC_ROLES,
     ROLE_ALIASES,
     ROLES,
+    SETTABLE_ROLES,
     Table,
     describe_roles,
     free_column_name,
@@ -42,6 +52,14 @@ from custseg.read.validation import (
 )
 
 __all__ = [
+    "DateOrder",
+    "SETTABLE_ROLES",
+    "add_tenure",
+    "date_order",
+    "parse_dates",
+    "set_roles",
+    "tenure_as_of",
+    "tenure_name",
     "NUMERIC_ROLES",
     "Numbers",
     "ROLES",

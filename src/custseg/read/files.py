@@ -15,6 +15,7 @@ import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from custseg.exceptions import SourceError
+from custseg.read.header import MAX_TITLE_ROWS, check_header_row, header_skip, text_rows
 from custseg.read.numeric import read_decimal_commas
 from custseg.read.roles import role_from_name
 from custseg.text import error_text
@@ -41,16 +42,23 @@ def read_path(
     delimiter: str | None,
     encoding: str | None,
     notes: list[str],
+    header_row: int | None = None,
 ) -> tuple[pd.DataFrame, int | None]:
-    """The file's rows, and the file line of the first row (``None`` when lines don't apply)."""
+    """The file's rows, and the file line of the first row (``None`` when lines don't apply).
+
+    ``header_row`` (1-based) is the row of the column names in a CSV or Excel file; by default
+    title rows above the header are found and skipped.
+    """
     if not path.exists():
         raise SourceError(f"No such file or folder: '{path}'; check the path")
+    check_header_row(header_row)
     suffix = path.suffix.lower()
     try:
         if path.is_dir() or suffix in (".parquet", ".pq"):
             return pd.read_parquet(path), None
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            return _read_excel(path, sheet, notes), 2
+            frame, skip = _read_excel(path, sheet, notes, header_row)
+            return frame, 2 + skip
         if suffix in (".jsonl", ".ndjson"):
             return pd.read_json(path, lines=True, dtype=False), 1
         if suffix == ".json":
@@ -65,10 +73,11 @@ def read_path(
             f"Could not read '{path}': the file looks damaged or is not {suffix} "
             f"({error_text(exc)})"
         ) from exc
-    return _read_csv(path, delimiter, encoding, notes), 2
+    frame, skip = _read_csv(path, delimiter, encoding, notes, header_row)
+    return frame, 2 + skip
 
 
-def _read_excel(path: Path, sheet, notes) -> pd.DataFrame:
+def _read_excel(path: Path, sheet, notes, header_row=None) -> tuple[pd.DataFrame, int]:
     sheets = pd.ExcelFile(path).sheet_names
     if sheet is None:
         if len(sheets) > 1:
@@ -85,7 +94,9 @@ def _read_excel(path: Path, sheet, notes) -> pd.DataFrame:
                 f"Sheet {sheet!r} is not in '{path.name}'; its sheets are "
                 f"{', '.join(map(repr, sheets))}"
             )
-    return pd.read_excel(path, sheet_name=sheet)
+    top = pd.read_excel(path, sheet_name=sheet, header=None, nrows=MAX_TITLE_ROWS + 5)
+    skip = header_skip(top.values.tolist(), header_row, path.name, notes)
+    return pd.read_excel(path, sheet_name=sheet, header=skip), skip
 
 
 def sniff_encoding(raw: bytes) -> str:
@@ -124,7 +135,7 @@ def text_sample(path: Path, encoding: str | None, *, if_empty: str) -> tuple[byt
     return raw, encoding or sniff_encoding(raw)
 
 
-def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
+def _read_csv(path: Path, delimiter, encoding, notes, header_row=None) -> tuple[pd.DataFrame, int]:
     raw, encoding = text_sample(path, encoding, if_empty="export the table again with a header row")
     if encoding not in ("utf-8", "utf-8-sig", "ascii"):
         notes.append(f"read '{path.name}' as {encoding}")
@@ -133,16 +144,19 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
         delimiter = sniff_delimiter(text, default="\t" if path.suffix.lower() == ".tsv" else ",")
     if delimiter == " ":
         delimiter = r"\s+"
+    skip = header_skip(text_rows(text, delimiter), header_row, path.name, notes)
     # Header first, so id-like and gender columns are read as text ("0001" stays "0001").
     try:
-        header = pd.read_csv(path, sep=delimiter, encoding=encoding, nrows=0, engine="python")
+        header = pd.read_csv(
+            path, sep=delimiter, encoding=encoding, nrows=0, engine="python", skiprows=skip
+        )
         as_text = {c: str for c in header.columns if role_from_name(str(c)) in ("id", "gender")}
         decimal = "," if delimiter == ";" and _DECIMAL_COMMA.search(text) else "."
         if decimal == ",":
             notes.append(f"read '{path.name}' with decimal commas (e.g. 12,5)")
         if _use_pyarrow(path, delimiter, encoding) and decimal == ".":
             spaced = re.search(re.escape(delimiter) + "[ \t]", text) is not None
-            frame = _read_csv_arrow(path, delimiter, list(as_text), trim=spaced)
+            frame = _read_csv_arrow(path, delimiter, list(as_text), trim=spaced, skip=skip)
         else:
             frame = pd.read_csv(
                 path,
@@ -151,6 +165,7 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
                 dtype=as_text,
                 decimal=decimal,
                 skipinitialspace=True,
+                skiprows=skip,
                 engine="python" if delimiter == r"\s+" else "c",
             )
         if decimal == ",":
@@ -163,7 +178,7 @@ def _read_csv(path: Path, delimiter, encoding, notes) -> pd.DataFrame:
             "check the delimiter (--delimiter) and encoding (--encoding)"
         ) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return frame, skip
 
 
 # pandas' default missing-value markers, so both readers agree on what is missing.
@@ -174,7 +189,7 @@ NULL_TEXT = [
 
 
 def _read_csv_arrow(
-    path: Path, delimiter: str, text_columns: list[str], *, trim: bool = False
+    path: Path, delimiter: str, text_columns: list[str], *, trim: bool = False, skip: int = 0
 ) -> pd.DataFrame:
     """pyarrow's multi-threaded CSV reader, straight into pandas (id/gender columns as text).
 
@@ -185,6 +200,7 @@ def _read_csv_arrow(
     """
     table = pacsv.read_csv(
         path,
+        read_options=pacsv.ReadOptions(skip_rows=skip),
         # Quoted values may span lines (notes, addresses); no slower on the 10M benchmark.
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(

@@ -23,6 +23,7 @@ def load(
     encoding: str | None = None,
     table: str | None = None,
     query: str | None = None,
+    header_row: int | None = None,
 ) -> Table:
     """Read a customer table from a file, a database or a DataFrame and recognise column roles.
 
@@ -42,6 +43,9 @@ def load(
         Override what sniffing finds for text files.
     table, query : str, optional
         For a database source: the table to read, or a SELECT statement.
+    header_row : int, optional
+        Row (1 for the first) holding the column names in a CSV or Excel file; by default title
+        rows above the column names are found and skipped, with a note.
     """
     if not isinstance(source, pd.DataFrame) and (
         table is not None
@@ -61,7 +65,7 @@ def load(
         path = Path(source)
         name = str(path)
         with decompressed(path, notes) as plain:  # .csv.gz, .zip, ...: read as the table inside
-            frame, first_line = read_path(plain, sheet, delimiter, encoding, notes)
+            frame, first_line = read_path(plain, sheet, delimiter, encoding, notes, header_row)
     check_columns(frame, name)
     roles = recognise_roles(frame, id_column=id_column, notes=notes)
     release_arrow_memory()

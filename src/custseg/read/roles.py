@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from custseg.exceptions import ConfigError, DataError
+from custseg.read.dates import date_note, date_order
 from custseg.read.numeric import Numbers, converted_note, parse_numbers
-from custseg.read.table import NUMERIC_ROLES, ROLE_ALIASES, Table, normalise_name
+from custseg.read.table import (
+    NUMERIC_ROLES,
+    ROLE_ALIASES,
+    SETTABLE_ROLES,
+    Table,
+    normalise_name,
+    unknown_column,
+)
 
 # Name patterns on the normalised column name (lower case, words separated by one space).
 _NAME_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -32,6 +39,13 @@ MAX_CATEGORIES = 20
 _CODE_NAME = re.compile(
     r"\b(?:channel|region|type|category|class|group|status|code|segment|area|zone|store|"
     r"country|city|state|branch|tier)\b"
+)
+# Whole numbers under these names count something (NumStorePurchases, visits_count): quantities
+# even when the name also holds a code word such as "store".
+_COUNT_NAME = re.compile(
+    r"^(?:num|n|no|number|count|nb|total|qty)\b|\b(?:count|counts|number of|purchases|visits|"
+    r"orders|transactions|trx|items|quantity|qty|times|days|weeks|months|years|tenure|kids|"
+    r"children|frequency|recency)\b"
 )
 NUMERIC_SHARE = 0.5  # a column whose non-missing values are mostly numbers is numeric
 
@@ -91,6 +105,11 @@ def recognise_roles(
             else:
                 roles[col] = "numeric"
             continue
+        order = date_order(series)
+        if order is not None:
+            roles[col] = "date"
+            notes.append(date_note(col, order))
+            continue
         n_unique = series.nunique()
         if n_unique <= 1:
             roles[col] = "constant"
@@ -119,7 +138,11 @@ def _number_notes(col: str, series: pd.Series, numbers: Numbers) -> list[str]:
 
 
 def _is_code(values: pd.Series, name: str) -> bool:
-    if not _CODE_NAME.search(normalise_name(name)) or values.nunique() > MAX_CATEGORIES:
+    """Whole numbers named like a code (Channel, Region) with few values, unless named a count."""
+    norm = normalise_name(name)
+    if not _CODE_NAME.search(norm) or _COUNT_NAME.search(norm):
+        return False
+    if values.nunique() > MAX_CATEGORIES:
         return False
     finite = values.dropna()
     return bool((finite == finite.round()).all())
@@ -141,21 +164,6 @@ def _guess_id_from_content(frame: pd.DataFrame, roles: dict[str, str], notes: li
         roles[col] = "id"
     if roles[col] == "id":
         notes.append(f"treated '{col}' as the customer id (unique codes); see --id-column")
-
-
-def unknown_column(
-    option: str, name: str, columns: Sequence[str], roles: Mapping[str, str] | None = None
-) -> str:
-    names = [str(c) for c in columns]
-    keys = {n.lower(): n for n in names} | {normalise_name(n): n for n in names}
-    for col, role in (roles or {}).items():
-        if role in ROLE_ALIASES:
-            keys.setdefault(role, col)
-    close = difflib.get_close_matches(normalise_name(name) or name.lower(), list(keys), 3, 0.6)
-    suggestions = list(dict.fromkeys(keys[c] for c in close))
-    hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
-    shown = ", ".join(map(repr, names[:30])) + (", ..." if len(names) > 30 else "")
-    return f"{option}: there is no column {name!r}.{hint} The columns are: {shown}"
 
 
 def resolve_columns(table: Table, names: Sequence[str], option: str = "--features") -> list[str]:
@@ -193,6 +201,7 @@ def auto_features(table: Table) -> tuple[list[str], list[str]]:
         "date": "a date",
         "categorical": "categorical (use --one-hot to include it)",
         "gender": "categorical (use --one-hot to include it)",
+        "ignore": "its role was set to ignore",
     }
     notes = [f"left out '{col}': {why[role]}" for col, role in table.roles.items() if role in why]
     if not features:
@@ -202,3 +211,40 @@ def auto_features(table: Table) -> tuple[list[str], list[str]]:
             + "); add numeric columns such as age, income or spending"
         )
     return features, notes
+
+
+def set_roles(table: Table, given: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> Table:
+    """The table with the roles a person set (``--role``, the dashboard's role editor).
+
+    Column names are matched like ``--features`` (exact, then case and format-insensitive). A
+    column set to ``"id"`` becomes the only id; the column recognised as the id before is then
+    left out (role ``"ignore"``). Returns ``table`` itself when nothing changes.
+    """
+    pairs = list(given.items()) if isinstance(given, Mapping) else list(given or ())
+    if not pairs:
+        return table
+    by_norm = {normalise_name(c): c for c in table.frame.columns}
+    roles, notes, problems = dict(table.roles), list(table.notes), []
+    for name, role in pairs:
+        col = name if name in roles else by_norm.get(normalise_name(name))
+        if col is None:
+            problems.append(unknown_column("--role", name, table.frame.columns))
+        elif role not in SETTABLE_ROLES:
+            problems.append(
+                f"--role: {role!r} is not a role; use one of {', '.join(SETTABLE_ROLES)}"
+            )
+        elif roles[col] != role:
+            if role in ("id", "gender"):
+                for other in table.columns_with(role):
+                    if other != col:
+                        roles[other] = "ignore" if role == "id" else "categorical"
+                        notes = [n for n in notes if not n.startswith(f"treated '{other}' as")]
+            # The recognised role's note no longer holds.
+            notes = [n for n in notes if not n.startswith(f"treated '{col}' as")]
+            notes.append(f"'{col}': role set to {role} (it was recognised as {roles[col]})")
+            roles[col] = role
+    if problems:
+        raise ConfigError("\n".join(problems))
+    if roles == table.roles:
+        return table
+    return Table(table.frame, roles, table.source, table.first_line, notes)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 NUMERIC_ROLES = ("age", "income", "spending", "numeric")
-ROLES = ("id", "gender", *NUMERIC_ROLES, "categorical", "date", "text", "empty", "constant")
+ROLES = (
+    "id", "gender", *NUMERIC_ROLES, "categorical", "date", "text", "empty", "constant", "ignore",
+)  # fmt: skip
+# What a person may set a column to (``--role``, the dashboard's role editor); "ignore" leaves a
+# column out of everything but the output rows.
+SETTABLE_ROLES = ("numeric", "categorical", "id", "ignore", "date", "age", "income", "spending",
+                  "gender")  # fmt: skip
 ROLE_ALIASES = {"income": "income", "spending": "spending", "age": "age", "gender": "gender"}
 
 
@@ -69,3 +76,18 @@ def free_column_name(columns: Iterable[str], name: str) -> str:
 
 def describe_roles(roles: Mapping[str, str]) -> str:
     return ", ".join(f"{c} ({r})" for c, r in roles.items())
+
+
+def unknown_column(
+    option: str, name: str, columns: Sequence[str], roles: Mapping[str, str] | None = None
+) -> str:
+    names = [str(c) for c in columns]
+    keys = {n.lower(): n for n in names} | {normalise_name(n): n for n in names}
+    for col, role in (roles or {}).items():
+        if role in ROLE_ALIASES:
+            keys.setdefault(role, col)
+    close = difflib.get_close_matches(normalise_name(name) or name.lower(), list(keys), 3, 0.6)
+    suggestions = list(dict.fromkeys(keys[c] for c in close))
+    hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
+    shown = ", ".join(map(repr, names[:30])) + (", ..." if len(names) > 30 else "")
+    return f"{option}: there is no column {name!r}.{hint} The columns are: {shown}"

@@ -25,6 +25,7 @@ from custseg.features import FeaturePlan, feature_frame
 from custseg.model import Segmenter
 from custseg.read import (
     Table,
+    add_tenure,
     examples,
     free_column_name,
     infinite_values,
@@ -79,6 +80,7 @@ class SegmentModel:
     metadata: dict = field(default_factory=dict)
     format_version: int = 3
     notes: list[str] = field(default_factory=list)
+    tenure: dict[str, list[str]] = field(default_factory=dict)  # feature -> [date column, as of]
 
     # ------------------------------------------------------------ views
     @cached_property
@@ -201,7 +203,17 @@ class SegmentModel:
     def _table(data, id_column) -> Table:
         return data if isinstance(data, Table) else load(data, id_column=id_column)
 
+    def with_tenure(self, table: Table) -> Table:
+        """``table`` plus the model's days-since features, counted to the training's day."""
+        wanted = {
+            col: day
+            for feature, (col, day) in self.tenure.items()
+            if feature not in table.frame.columns and col in table.frame.columns
+        }
+        return add_tenure(table, list(wanted), as_of=wanted) if wanted else table
+
     def _assign(self, table: Table):
+        table = self.with_tenure(table)
         mapping = self.match_columns(table)
         missing = self.check_values(table, mapping)
         frame = table.frame[list(mapping.values())]

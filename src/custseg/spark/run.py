@@ -22,7 +22,7 @@ from custseg.features import FeaturePlan, feature_frame, plan_features
 from custseg.model import Segmenter
 from custseg.pipeline.explain import load_rules
 from custseg.pipeline.options import SegmentOptions
-from custseg.read import Table, free_column_name, recognise_roles, validate
+from custseg.read import Table, free_column_name, recognise_roles, set_roles, validate
 from custseg.segmentation import Progress, Segmentation
 from custseg.spark.checks import check_all_rows
 from custseg.spark.engine import (
@@ -146,6 +146,8 @@ def segment_spark(
     notes: list[str] = []
     roles = recognise_roles(sample, id_column=options.id_column, notes=notes)
     driver_table = Table(frame=sample, roles=roles, source=name, first_line=None, notes=notes)
+    driver_table = set_roles(driver_table, options.roles)  # --role, as segment() applies it
+    roles, notes = driver_table.roles, driver_table.notes
     plan = plan_features(
         driver_table, options.features, scale=options.scale, log=options.log,
         one_hot=options.one_hot,
@@ -271,7 +273,12 @@ def _spark_options(options: SegmentOptions | None, settings: dict[str, Any]) -> 
         )
     if options is None and "n_init" not in settings:
         settings = {**settings, "n_init": DEFAULT_SEEDS}
-    return SegmentOptions.build(options, **settings).replace(engine="spark")
+    options = SegmentOptions.build(options, **settings).replace(engine="spark")
+    if options.tenure:  # the days-since column would have to be computed in Spark
+        raise OptionError(
+            "tenure", "{option} is not available with the Spark engine; add the days as a column"
+        )
+    return options
 
 
 def _driver_sample(source: Any, total: int, rows: int, seed: int) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from custseg.atomic import atomic_write
 from custseg.outputs.report._common import (
@@ -29,6 +30,7 @@ from custseg.outputs.report._common import (
     summary_colors,
 )
 from custseg.outputs.report.chart_data import ChartData
+from custseg.outputs.report.figures.base import LOG_NOTE, log_ticks
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -232,8 +234,12 @@ def _scatter(summary: dict, data: ChartData, colors: dict[int, str]) -> Figure |
         linewidths=2,
         label="segment centre",
     )
-    ax.set_xlabel(_text(axes[0]))
-    ax.set_ylabel(_text(axes[1]))
+    logged = set(summary.get("log_features") or ())
+    for j, (name, axis) in enumerate(zip(axes, (ax.xaxis, ax.yaxis), strict=True)):
+        if name in logged:  # the model's log1p scale, as in the HTML report
+            _log_axis(ax, axis, "x" if j == 0 else "y", np.nanmax(points[:, j], initial=0.0))
+    ax.set_xlabel(_text(axes[0]) + (LOG_NOTE if axes[0] in logged else ""))
+    ax.set_ylabel(_text(axes[1]) + (LOG_NOTE if axes[1] in logged else ""))
     ax.set_title(
         _text(f"Segments on {axes[0]} and {axes[1]} ({data.note})"),
         loc="left",
@@ -243,6 +249,16 @@ def _scatter(summary: dict, data: ChartData, colors: dict[int, str]) -> Figure |
     ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
     _tidy(ax)
     return fig
+
+
+def _log_axis(ax, axis, which: str, top: float) -> None:
+    """A ``log1p`` axis with ticks in original units (0, 1, 10, 100, 1k, ...)."""
+    scale = (lambda v: np.log1p(np.clip(v, 0, None)), np.expm1)
+    (ax.set_xscale if which == "x" else ax.set_yscale)("function", functions=scale)
+    ticks = log_ticks(top)
+    axis.set_major_locator(FixedLocator(np.expm1(ticks["tickvals"])))
+    axis.set_major_formatter(FixedFormatter(ticks["ticktext"]))
+    axis.set_minor_locator(NullLocator())
 
 
 def _sizes(summary: dict, colors: dict[int, str]) -> Figure | None:

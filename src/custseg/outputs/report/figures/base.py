@@ -80,3 +80,29 @@ def style_splom(fig: go.Figure, n_features: int) -> int:
 
 def f32(array) -> np.ndarray:
     return np.asarray(array, dtype=np.float32)
+
+
+# Features log-transformed for the model are drawn on the same log1p scale, with ticks labelled
+# in the original units: raw units would pile every customer up at 0 beside a few big spenders.
+LOG_NOTE = " (log scale)"
+
+
+def on_log_scale(values) -> np.ndarray:
+    """Values as a log axis draws them: ``log1p``, the model's own transform (0 stays 0)."""
+    return np.log1p(np.clip(np.asarray(values, dtype=float), 0, None))
+
+
+def _short(number: float) -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if number >= size:
+            return f"{number / size:g}{suffix}"
+    return f"{number:g}"
+
+
+def log_ticks(top: float) -> dict:
+    """Axis settings labelling a :func:`on_log_scale` axis in original units, up to ``top``."""
+    top = float(top) if np.isfinite(top) and top > 0 else 1.0
+    powers = [10.0**p for p in range(int(np.floor(np.log10(top))) + 1)]
+    steps = [m * p for p in powers for m in (1, 2, 5)] if len(powers) <= 3 else powers
+    ticks = [0.0, *(s for s in steps if s <= top * 1.05)]
+    return {"tickvals": on_log_scale(ticks).tolist(), "ticktext": [_short(t) for t in ticks]}

@@ -20,10 +20,13 @@ from custseg.outputs.report.chart_data import ChartData
 from custseg.outputs.report.figures.base import (
     ACCENT,
     CATEGORY_COLORS,
+    LOG_NOTE,
     Chart,
     esc,
     esc_hover,
     f32,
+    log_ticks,
+    on_log_scale,
     style,
     style_splom,
 )
@@ -86,20 +89,27 @@ def distributions(summary: dict, data: ChartData, colors: dict[int, str]) -> Cha
     used = data.used
     labels = data.labels[used]
     segments = summary["segments"]
+    logged = set(summary.get("log_features") or ())
+    tops: dict[int, float] = {}
 
     def by_segment(i: int, feature: str) -> list[go.Bar]:
         v = data.values[feature].to_numpy(dtype=float)[used]
         ok = np.isfinite(v)
         if not ok.any():
             return []
+        if feature in logged:  # binned on the model's log scale; hover shows original units
+            tops[i] = float(v[ok].max())
+            v = on_log_scale(v)
         edges = np.histogram_bin_edges(v[ok], bins=_n_bins(int(ok.sum())))
         mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
         counts = segment_histograms(v[ok], labels[ok], edges, summary["k"])
-        hover = f"{esc_hover(feature)} %{{x:,.4g}}<br>%{{y:,}} customers"
+        shown = np.expm1(mids) if feature in logged else mids
+        hover = f"{esc_hover(feature)} %{{customdata:,.4g}}<br>%{{y:,}} customers"
         return [
             go.Bar(
                 x=mids,
                 y=counts[p["id"]],
+                customdata=shown,
                 width=widths,
                 name=esc(p["name"]),
                 legendgroup=str(p["id"]),
@@ -111,15 +121,31 @@ def distributions(summary: dict, data: ChartData, colors: dict[int, str]) -> Cha
         ]
 
     fig, height = _histogram_grid(features, by_segment, barmode="stack", bargap=0)
+    caption = (
+        "How each feature's values spread across the segmented customers; the colours show "
+        "which segment each part of the distribution belongs to."
+    )
+    if tops:
+        _label_log_panels(fig, tops)
+        caption += (
+            " Features marked (log scale) were log-transformed for the segmentation, so they "
+            "are drawn on a log scale too; the axis shows their original values."
+        )
     return Chart(
         "distributions",
         "Distribution of each feature, by segment",
         fig,
-        "How each feature's values spread across the segmented customers; the colours show "
-        "which segment each part of the distribution belongs to.",
+        caption,
         height=height,
         wide=True,
     )
+
+
+def _label_log_panels(fig: go.Figure, tops: dict[int, float]) -> None:
+    """Give the log-scale panels (by position) ticks in original units and a marked title."""
+    for i, top in tops.items():
+        fig.update_layout({"xaxis" if i == 0 else f"xaxis{i + 1}": log_ticks(top)})
+        fig.layout.annotations[i].text += LOG_NOTE
 
 
 def feature_histograms(values: pd.DataFrame) -> Chart | None:
@@ -281,13 +307,18 @@ def scatter_matrix(summary: dict, data: ChartData, colors: dict[int, str]) -> Ch
         return None
     xs = data.values.iloc[data.positions][features].to_numpy(dtype=float)
     labels = data.labels[data.positions]
+    logged = [j for j, f in enumerate(features) if f in set(summary.get("log_features") or ())]
+    tops = {j: np.nanmax(xs[:, j], initial=0.0) for j in logged}
+    for j in logged:
+        xs[:, j] = on_log_scale(xs[:, j])
+    names = [esc(f) + (LOG_NOTE if j in tops else "") for j, f in enumerate(features)]
     fig = go.Figure()
     for p in summary["segments"]:
         rows = labels == p["id"]
         fig.add_trace(
             go.Splom(
                 dimensions=[
-                    {"label": esc(f), "values": f32(xs[rows, j])} for j, f in enumerate(features)
+                    {"label": names[j], "values": f32(xs[rows, j])} for j in range(len(features))
                 ],
                 name=esc(p["name"]),
                 legendgroup=str(p["id"]),
@@ -297,6 +328,10 @@ def scatter_matrix(summary: dict, data: ChartData, colors: dict[int, str]) -> Ch
             )
         )
     height = style_splom(fig, len(features))
+    for j, top in tops.items():  # a splom's dimension j is drawn on axes j+1
+        ticks = log_ticks(top)
+        fig.update_layout({f"xaxis{j + 1}" if j else "xaxis": ticks})
+        fig.update_layout({f"yaxis{j + 1}" if j else "yaxis": ticks})
     extra = len(numeric) - len(features)
     caption = "Each panel plots one pair of features; look for pairs where the colours separate."
     if extra > 0:

@@ -16,7 +16,18 @@ from custseg.outputs.report._common import (
     profile_matrix,
 )
 from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style, wrapped
+from custseg.outputs.report.figures.base import (
+    INK,
+    LOG_NOTE,
+    Chart,
+    esc,
+    esc_hover,
+    f32,
+    log_ticks,
+    on_log_scale,
+    style,
+    wrapped,
+)
 
 
 def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
@@ -48,16 +59,26 @@ def _segment_points(
     size: float,
     centre_size: float,
     opacity: float = 0.7,
+    raw: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """One marker trace per segment, then a diamond at each segment centre (2D or 3D).
 
     ``points`` and ``centres`` (row = segment id) have 2 or 3 columns, drawn on x, y (and z).
+    ``raw``: the same points and centres in original units when an axis is on a log scale, for
+    the hover (``%{customdata[j]}``).
     """
     trace = go.Scatter3d if points.shape[1] == 3 else go.Scatter
     axes = "xyz"[: points.shape[1]]
+
+    def extra(rows: np.ndarray | None, which: int) -> dict:
+        if raw is None:
+            return {}
+        return {"customdata": f32(raw[which] if rows is None else raw[which][rows])}
+
     customers = [
         trace(
             **{a: f32(points[labels == p["id"], j]) for j, a in enumerate(axes)},
+            **extra(labels == p["id"], 0),
             mode="markers",
             name=esc(p["name"]),
             legendgroup=str(p["id"]),
@@ -69,6 +90,7 @@ def _segment_points(
     diamonds = [
         trace(
             **{a: [float(centres[p["id"], j])] for j, a in enumerate(axes)},
+            **({"customdata": [raw[1][p["id"]].tolist()]} if raw is not None else {}),
             mode="markers",
             name=esc(p["name"]),
             legendgroup=str(p["id"]),
@@ -86,6 +108,35 @@ def _segment_points(
     fig.add_traces(customers + diamonds)
 
 
+def _on_log_axes(
+    summary: dict, axes: list[str], points: np.ndarray, centres: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, dict[int, float], str]:
+    """Points and centres with the log-transformed features on a log scale.
+
+    Returns the drawn points and centres, the originals (for the hover) or ``None``, the largest
+    original value per log axis (for its ticks), and the hover template.
+    """
+    logged = set(summary.get("log_features") or ())
+    tops = {
+        j: float(np.nanmax(points[:, j], initial=0.0)) for j, a in enumerate(axes) if a in logged
+    }
+    hover = "<br>".join(
+        f"{esc_hover(a)} %{{{'customdata[' + str(j) + ']' if tops else c}:,.4g}}"
+        for j, (a, c) in enumerate(zip(axes, "xyz", strict=False))
+    )
+    if not tops:
+        return points, centres, None, tops, hover
+    drawn, drawn_centres = points.copy(), centres.copy()
+    for j in tops:
+        drawn[:, j], drawn_centres[:, j] = on_log_scale(points[:, j]), on_log_scale(centres[:, j])
+    return drawn, drawn_centres, (points, centres), tops, hover
+
+
+def _axis_title(name: str, j: int, tops: dict[int, float]) -> dict:
+    title = {"title": {"text": esc(name) + (LOG_NOTE if j in tops else "")}}
+    return title | (log_ticks(tops[j]) if j in tops else {})
+
+
 def _marker_size(data: ChartData, few: float, many: float) -> float:
     return few if len(data.positions) <= 1000 else many
 
@@ -97,18 +148,18 @@ def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
         return None
     x_name, y_name = axes
     points = data.values.iloc[data.positions][axes].to_numpy(dtype=float)
-    hover = f"{esc_hover(x_name)} %{{x:,.4g}}<br>{esc_hover(y_name)} %{{y:,.4g}}"
+    points, centres, raw, tops, hover = _on_log_axes(
+        summary, axes, points, centre_matrix(summary, axes)
+    )
     fig = go.Figure()
     _segment_points(
         fig, summary["segments"], points, data.labels[data.positions],
-        centre_matrix(summary, axes), colors, hover=hover, size=_marker_size(data, 7, 4),
-        centre_size=16,
+        centres, colors, hover=hover, size=_marker_size(data, 7, 4),
+        centre_size=16, raw=raw,
     )  # fmt: skip
     _centre_legend(fig)
     style(fig, 520)
-    fig.update_layout(
-        xaxis={"title": {"text": esc(x_name)}}, yaxis={"title": {"text": esc(y_name)}}
-    )
+    fig.update_layout(xaxis=_axis_title(x_name, 0, tops), yaxis=_axis_title(y_name, 1, tops))
     return Chart(
         "scatter2d",
         f"Segments on {x_name} and {y_name} ({data.note})",
@@ -125,20 +176,22 @@ def scatter_3d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
     if not axes:
         return None
     points = data.values.iloc[data.positions][axes].to_numpy(dtype=float)
-    hover = "<br>".join(f"{esc_hover(a)} %{{{c}:,.4g}}" for a, c in zip(axes, "xyz", strict=True))
+    points, centres, raw, tops, hover = _on_log_axes(
+        summary, axes, points, centre_matrix(summary, axes)
+    )
     fig = go.Figure()
     _segment_points(
         fig, summary["segments"], points, data.labels[data.positions],
-        centre_matrix(summary, axes), colors, hover=hover, size=_marker_size(data, 3.5, 2.5),
-        centre_size=9, opacity=0.8,
+        centres, colors, hover=hover, size=_marker_size(data, 3.5, 2.5),
+        centre_size=9, opacity=0.8, raw=raw,
     )  # fmt: skip
     style(fig, 600)
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
         scene={
-            "xaxis": {"title": {"text": esc(axes[0])}},
-            "yaxis": {"title": {"text": esc(axes[1])}},
-            "zaxis": {"title": {"text": esc(axes[2])}},
+            "xaxis": _axis_title(axes[0], 0, tops),
+            "yaxis": _axis_title(axes[1], 1, tops),
+            "zaxis": _axis_title(axes[2], 2, tops),
             "camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.05}},
         },
     )
