@@ -69,20 +69,25 @@ def sample_note(shown: int, total: int) -> str:
     return f"all {total:,} customers"
 
 
-def pick_axes(summary: dict, n: int) -> list[str]:
-    """``n`` numeric features to plot: income x spending (and age for 3D) when present."""
+def separating_features(summary: dict, data: Any, n: int) -> list[str]:
+    """The ``n`` numeric features that separate the segments best, in the table's order.
+
+    "Best" is the share of a feature's variance that the segments explain (eta squared: the
+    variance of the segment means over the variance of the values), on the segmented rows; ties
+    keep the column order. ``data`` is the run's :class:`ChartData`.
+    """
     numeric = list(summary["numeric_features"])
     if len(numeric) < n:
         return []
-    roles = summary["roles"]
-    preferred = ("income", "spending") if n == 2 else ("age", "income", "spending")
-    chosen = []
-    for role in preferred:
-        col = next((c for c in numeric if roles.get(c) == role and c not in chosen), None)
-        if col is not None:
-            chosen.append(col)
-    chosen += [c for c in numeric if c not in chosen]
-    return chosen[:n]
+    used = data.used
+    frame = data.values.loc[used, numeric].astype(float)
+    labels = data.labels[used]
+    means = frame.groupby(labels).transform("mean").where(frame.notna())
+    with np.errstate(all="ignore"):
+        explained = (means.var(ddof=0) / frame.var(ddof=0)).to_numpy(dtype=float)
+    explained = np.where(np.isfinite(explained), explained, 0.0)
+    best = sorted(range(len(numeric)), key=lambda j: (-explained[j], j))[:n]
+    return [numeric[j] for j in sorted(best)]
 
 
 def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:

@@ -24,8 +24,8 @@ from custseg.outputs.report._common import (
     check_max_points,
     index_colour,
     k_metric,
-    pick_axes,
     profile_matrix,
+    separating_features,
     summary_colors,
 )
 from custseg.outputs.report.chart_data import ChartData
@@ -189,7 +189,7 @@ def _metrics(summary: dict) -> Figure | None:
 
 
 def _scatter(summary: dict, data: ChartData, colors: dict[int, str]) -> Figure | None:
-    axes = pick_axes(summary, 2)
+    axes = separating_features(summary, data, 2)
     if not axes:
         return None
     positions = data.positions

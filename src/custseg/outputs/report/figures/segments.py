@@ -12,8 +12,8 @@ from custseg.outputs.report._common import (
     SEED,
     centre_matrix,
     index_colour,
-    pick_axes,
     profile_matrix,
+    separating_features,
 )
 from custseg.outputs.report.chart_data import ChartData
 from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style
@@ -90,9 +90,11 @@ def _marker_size(data: ChartData, few: float, many: float) -> float:
     return few if len(data.positions) <= 1000 else many
 
 
-def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
-    """Two features (income x spending when present) with the segment centres."""
-    axes = pick_axes(summary, 2)
+def scatter_2d(
+    summary: dict, data: ChartData, colors: dict[int, str], axes: list[str] | None = None
+) -> Chart | None:
+    """Two features (by default the two that separate the segments best) with the centres."""
+    axes = list(axes) if axes else separating_features(summary, data, 2)
     if not axes:
         return None
     x_name, y_name = axes
@@ -119,9 +121,11 @@ def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
     )
 
 
-def scatter_3d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
-    """Three features (age, income, spending when present) in 3D, with the centres."""
-    axes = pick_axes(summary, 3)
+def scatter_3d(
+    summary: dict, data: ChartData, colors: dict[int, str], axes: list[str] | None = None
+) -> Chart | None:
+    """Three features (by default the three that separate the segments best), with the centres."""
+    axes = list(axes) if axes else separating_features(summary, data, 3)
     if not axes:
         return None
     points = data.values.iloc[data.positions][axes].to_numpy(dtype=float)
@@ -184,9 +188,9 @@ def pca_view(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | 
     )
 
 
-def profile_heatmap(summary: dict) -> Chart | None:
+def profile_heatmap(summary: dict, features: list[str] | None = None) -> Chart | None:
     """Each segment's mean as an index against the population (100 = average)."""
-    features = list(summary["numeric_features"])
+    features = list(features or summary["numeric_features"])
     segments = summary["segments"]
     if not features or not segments:
         return None
