@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from custseg.exceptions import ConfigError
 from custseg.outputs.report import figures
-from custseg.outputs.report._common import separating_features, summary_colors
+from custseg.outputs.report._common import by_separation, summary_colors
 from custseg.outputs.report.chart_data import ChartData
 from custseg.outputs.report.figures import Chart, esc
 
@@ -219,14 +219,17 @@ class SegmentationPlot:
         _no_repeats(chosen, [parameter] * len(chosen))
         return chosen
 
-    def _axes(self, given: dict[str, str | None], summary: dict, data: ChartData) -> list[str]:
+    def _axes(
+        self, given: dict[str, str | None], summary: dict, data: ChartData
+    ) -> list[str] | None:
         """The features on each axis: those given, then the best separating ones."""
         named = {axis: self._feature(v, axis) for axis, v in given.items() if v is not None}
         _no_repeats(list(named.values()), list(named))
+        if not named:
+            return None  # the figure builder's own default, as in the report
         if len(named) == len(given):
             return list(named.values())
-        ranked = separating_features(summary, data, len(summary["numeric_features"]))
-        rest = [f for f in ranked if f not in named.values()]
+        rest = [f for f in by_separation(summary, data) if f not in named.values()]
         axes = [named[a] if a in named else rest.pop(0) if rest else None for a in given]
         return [] if None in axes else axes
 

@@ -69,25 +69,32 @@ def sample_note(shown: int, total: int) -> str:
     return f"all {total:,} customers"
 
 
-def separating_features(summary: dict, data: Any, n: int) -> list[str]:
-    """The ``n`` numeric features that separate the segments best, in the table's order.
+def by_separation(summary: dict, data: Any) -> list[str]:
+    """The numeric features, the one that separates the segments best first.
 
     "Best" is the share of a feature's variance that the segments explain (eta squared: the
     variance of the segment means over the variance of the values), on the segmented rows; ties
     keep the column order. ``data`` is the run's :class:`ChartData`.
     """
     numeric = list(summary["numeric_features"])
-    if len(numeric) < n:
+    if not numeric:
         return []
     used = data.used
     frame = data.values.loc[used, numeric].astype(float)
-    labels = data.labels[used]
-    means = frame.groupby(labels).transform("mean").where(frame.notna())
+    means = frame.groupby(data.labels[used]).transform("mean").where(frame.notna())
     with np.errstate(all="ignore"):
         explained = (means.var(ddof=0) / frame.var(ddof=0)).to_numpy(dtype=float)
     explained = np.where(np.isfinite(explained), explained, 0.0)
-    best = sorted(range(len(numeric)), key=lambda j: (-explained[j], j))[:n]
-    return [numeric[j] for j in sorted(best)]
+    return [numeric[j] for j in sorted(range(len(numeric)), key=lambda j: (-explained[j], j))]
+
+
+def separating_features(summary: dict, data: Any, n: int) -> list[str]:
+    """The ``n`` numeric features that separate the segments best, in the table's order."""
+    numeric = list(summary["numeric_features"])
+    if len(numeric) < n:
+        return []
+    best = set(by_separation(summary, data)[:n])
+    return [f for f in numeric if f in best]
 
 
 def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:
