@@ -49,12 +49,9 @@ def _versus_average(index: float) -> str:
 
 
 def _confidence(seg: Segmentation) -> str | None:
-    # Runs that measured their stability carry it; older results do not have the field.
-    stability = getattr(seg, "stability", None)
-    ari = getattr(stability, "ari", None)
-    if ari is None:
-        return None
-    return f"agreement between resamples {ari:.2f} (1 = every resample agrees)"
+    # Runs whose k search rates its confidence carry it; results without the field show none.
+    level = getattr(seg.k_choice, "confidence", None)
+    return f"{level} confidence in k" if isinstance(level, str) else None
 
 
 def _headline(seg: Segmentation) -> str:
@@ -69,7 +66,7 @@ def text_repr(seg: Segmentation) -> str:
     lines = [f"Segmentation: {_headline(seg)}"]
     confidence = _confidence(seg)
     if confidence:
-        lines.append(f"  confidence: {confidence}")
+        lines.append(f"  {confidence}")
     for p in seg.profiles:
         traits = ", ".join(f"{f} {_versus_average(i)}" for f, _, i in distinctive(p))
         lines.append(
@@ -86,7 +83,7 @@ def html_repr(seg: Segmentation) -> str:
     confidence = _confidence(seg)
     head = f"<b>custseg</b>: {esc(_headline(seg))}"
     if confidence:
-        head += f"; confidence: {esc(confidence)}"
+        head += f"; {esc(confidence)}"
     cards = []
     for p in seg.profiles:
         traits = "".join(
