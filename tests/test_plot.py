@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -48,6 +50,22 @@ def wide():
 def data_of(fig: go.Figure) -> list[dict]:
     """The traces as the report page stores them."""
     return json.loads(pio.to_json(fig, validate=False, remove_uids=True))["data"]
+
+
+def assert_close(a, b, path="data"):
+    """Equal traces, numbers within rounding (a run summary keeps ten digits, a k search all)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            assert_close(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list) and isinstance(b, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-8), path
+    else:
+        assert a == b, path
 
 
 REPORT_KEYS = {
@@ -151,3 +169,34 @@ def test_reprs_show_the_headline_cards_and_reason(seg):
     for p in seg.profiles:
         assert f"{p.size:,} customers" in page
     assert "Why k =" in page
+
+
+def test_a_k_search_draws_the_reports_k_charts(seg, page):
+    choice = seg.k_choice  # recommended k == seg.k here, so the marks are the same
+    assert seg.k == choice.recommended
+    assert_close(data_of(choice.plot()), report_figure(page, "elbow")["data"])
+    assert_close(data_of(choice.plot.elbow()), report_figure(page, "elbow")["data"])
+    assert_close(data_of(choice.plot.criteria()), report_figure(page, "metrics")["data"])
+    standalone = custseg.choose_k(seg.model_space(), "2..6")
+    fig = standalone.plot(height=300)
+    assert fig.layout.height == 300 and len(fig.data) >= 2
+    with pytest.raises(CustsegError, match="height must be"):
+        standalone.plot.criteria(height=-1)
+
+
+def test_a_loaded_model_draws_the_profiles(seg, tmp_path):
+    model = custseg.load_model(seg.save(tmp_path / "model.skops"))
+    loaded, fitted = model.plot.profiles().data[0], seg.plot.profiles().data[0]
+    assert (loaded.x, loaded.y, loaded.text) == (fitted.x, fitted.y, fitted.text)
+    # the model file keeps full precision, the run summary ten digits
+    np.testing.assert_allclose(loaded.z, fitted.z)
+    np.testing.assert_allclose(loaded.customdata, fitted.customdata, rtol=1e-8)
+
+
+def test_confidence_is_in_the_headline_when_the_k_search_rated_it(seg):
+    choice = copy.copy(seg.k_choice)
+    choice.confidence = "strong"
+    rated = dataclasses.replace(seg, k_choice=choice)
+    assert "strong confidence in k" in repr(rated)
+    assert "strong confidence in k" in rated._repr_html_()
+    assert "confidence" not in repr(seg)

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from custseg.charts.k import NO_SEARCH
+from custseg.charts.style import shown
 from custseg.exceptions import ConfigError
 from custseg.outputs.report import figures
 from custseg.outputs.report._common import by_separation, summary_colors
 from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures import Chart, esc
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -76,7 +77,7 @@ class SegmentationPlot:
         summary, data, colors = self._inputs(sample)
         axes = self._axes({"x": x, "y": y}, summary, data)
         chart = figures.scatter_2d(summary, data, colors, axes)
-        return self._show(chart, "a scatter chart needs two numeric features", height, width)
+        return shown(chart, "a scatter chart needs two numeric features", height, width)
 
     def scatter_3d(
         self,
@@ -95,7 +96,7 @@ class SegmentationPlot:
         summary, data, colors = self._inputs(sample)
         axes = self._axes({"x": x, "y": y, "z": z}, summary, data)
         chart = figures.scatter_3d(summary, data, colors, axes)
-        return self._show(chart, "a 3D chart needs three numeric features", height, width)
+        return shown(chart, "a 3D chart needs three numeric features", height, width)
 
     def pca(
         self, *, sample: int = DEFAULT_SAMPLE, height: int | None = None, width: int | None = None
@@ -104,7 +105,7 @@ class SegmentationPlot:
         summary, data, colors = self._inputs(sample)
         chart = figures.pca_view(summary, data, colors)
         why = "the principal-component view needs more than three model features"
-        return self._show(chart, why, height, width)
+        return shown(chart, why, height, width)
 
     def profiles(
         self,
@@ -116,31 +117,31 @@ class SegmentationPlot:
         """Each segment's mean of each feature as an index against all customers (100 = average)."""
         summary = self._get_summary()
         chart = figures.profile_heatmap(summary, self._features(features))
-        return self._show(chart, "there are no numeric features to profile", height, width)
+        return shown(chart, "there are no numeric features to profile", height, width)
 
     def sizes(self, *, height: int | None = None, width: int | None = None) -> go.Figure:
         """Customers per segment, with each segment's share."""
         summary = self._get_summary()
         chart = figures.segment_sizes(summary, summary_colors(summary))
-        return self._show(chart, "there are no segments", height, width)
+        return shown(chart, "there are no segments", height, width)
 
     # ------------------------------------------------------------ choosing k
     def elbow(self, *, height: int | None = None, width: int | None = None) -> go.Figure:
         """Within-cluster sum of squares by k, with the knee and the chosen k marked."""
         chart = figures.elbow(self._get_summary())
-        return self._show(chart, _NO_SEARCH, height, width)
+        return shown(chart, NO_SEARCH, height, width)
 
     def criteria(self, *, height: int | None = None, width: int | None = None) -> go.Figure:
         """Silhouette, Calinski-Harabasz and Davies-Bouldin by k, with the chosen k marked."""
         chart = figures.metrics_by_k(self._get_summary())
-        return self._show(chart, _NO_SEARCH, height, width)
+        return shown(chart, NO_SEARCH, height, width)
 
     def silhouette(self, *, height: int | None = None, width: int | None = None) -> go.Figure:
         """The silhouette of each customer at the chosen k (a seeded sample of 3,000 at most)."""
         summary, data, colors = self._inputs(DEFAULT_SAMPLE)
         drawn = figures.silhouette_plot(summary, data, colors)
         why = "the silhouette needs at least two segments with customers"
-        return self._show(drawn[0] if drawn else None, why, height, width)
+        return shown(drawn[0] if drawn else None, why, height, width)
 
     # ------------------------------------------------------------ the data
     def distributions(
@@ -157,7 +158,7 @@ class SegmentationPlot:
         summary, data, colors = self._inputs(DEFAULT_SAMPLE)
         chosen = self._features(feature if feature is not None else features, "feature")
         chart = figures.distributions(summary, data, colors, chosen)
-        return self._show(chart, "there are no numeric features", height, width)
+        return shown(chart, "there are no numeric features", height, width)
 
     def pairs(
         self,
@@ -170,7 +171,7 @@ class SegmentationPlot:
         """Every pair of features (up to eight) in one grid, coloured by segment."""
         summary, data, colors = self._inputs(sample)
         chart = figures.scatter_matrix(summary, data, colors, self._features(features))
-        return self._show(chart, "pairs need at least two numeric features", height, width)
+        return shown(chart, "pairs need at least two numeric features", height, width)
 
     # Charts still to come (stability of the segments, the naming rules, migration between two
     # runs) join here: one method each, calling the report's figure builder.
@@ -233,28 +234,6 @@ class SegmentationPlot:
         axes = [named[a] if a in named else rest.pop(0) if rest else None for a in given]
         return [] if None in axes else axes
 
-    def _show(
-        self, chart: Chart | None, why: str, height: int | None, width: int | None
-    ) -> go.Figure:
-        if chart is None:
-            raise ConfigError(f"This chart cannot be drawn for this result: {why}")
-        fig = chart.figure
-        top = max(70, int(fig.layout.margin.t or 0) + 30)
-        fig.update_layout(
-            title={"text": esc(chart.title), "x": 0.01, "xanchor": "left", "font": {"size": 15}},
-            margin={"t": top},
-            height=_check_size(height, "height") or chart.height + top - 40,
-        )
-        if width is not None:
-            fig.update_layout(width=_check_size(width, "width"))
-        return fig
-
-
-_NO_SEARCH = (
-    "too few distinct customers to compare numbers of segments, so there is no comparison of k "
-    "to show"
-)
-
 
 def _no_repeats(features: list[str], parameters: list[str]) -> None:
     for i, f in enumerate(features):
@@ -273,13 +252,3 @@ def _check_sample(sample: object) -> int:
             f"sample must be a whole number of customers (at least 1), not {sample!r}"
         )
     return int(sample)
-
-
-def _check_size(value: object, parameter: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 100:
-        raise ConfigError(
-            f"{parameter} must be a whole number of pixels (at least 100), not {value!r}"
-        )
-    return int(value)

@@ -1,4 +1,4 @@
-"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, profile tables.
+"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, centres.
 
 They read the run summary (``summary.json``'s dict) and plain arrays, never the result itself.
 """
@@ -22,13 +22,6 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-
-# The criteria compared by k: summary key, chart title, whether lower is better.
-METRICS = (
-    ("silhouette", "Silhouette (higher is better)", False),
-    ("calinski_harabasz", "Calinski-Harabasz (higher is better)", False),
-    ("davies_bouldin", "Davies-Bouldin (lower is better)", True),
-)
 
 
 def colors_for(ids: Iterable[int]) -> dict[int, str]:
@@ -102,28 +95,3 @@ def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:
     return np.array([[c[f] for f in features] for c in summary["centers"]], dtype=float).reshape(
         len(summary["centers"]), len(features)
     )
-
-
-def profile_matrix(segments: list[dict], attribute: str, features: list[str]) -> np.ndarray:
-    """Segments x features array of a profile statistic (``"index"``, ``"means"``), NaN for None."""
-    rows = []
-    for p in segments:
-        stats = p[attribute]
-        rows.append([np.nan if stats.get(f) is None else stats[f] for f in features])
-    return np.array(rows, dtype=float).reshape(len(segments), len(features))
-
-
-INDEX_OCTAVES = 2  # profile heatmap colours saturate at a quarter and four times the average
-
-
-def index_colour(index: np.ndarray) -> np.ndarray:
-    """Index (100 = average) on a symmetric ratio scale: log2(index / 100), clipped; NaN if <= 0."""
-    with np.errstate(all="ignore"):
-        ratio = np.log2(np.where(index > 0, index, np.nan) / 100)
-    return np.clip(ratio, -INDEX_OCTAVES, INDEX_OCTAVES)
-
-
-def k_metric(summary: dict, name: str) -> tuple[list[int], list]:
-    """The candidate ks and one criterion's value at each, from the summary's ``metrics``."""
-    metrics = summary["metrics"]
-    return [m["k"] for m in metrics], [m[name] for m in metrics]

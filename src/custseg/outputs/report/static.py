@@ -17,14 +17,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from custseg.atomic import atomic_write
+from custseg.charts.k import METRICS, k_metric
+from custseg.charts.profiles import INDEX_OCTAVES, index_colour, profile_matrix
 from custseg.outputs.report._common import (
-    INDEX_OCTAVES,
-    METRICS,
     centre_matrix,
     check_max_points,
-    index_colour,
-    k_metric,
-    profile_matrix,
     separating_features,
     summary_colors,
 )

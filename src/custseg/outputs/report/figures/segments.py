@@ -7,16 +7,12 @@ import numpy as np
 import plotly.graph_objects as go
 from sklearn.decomposition import PCA
 
-from custseg.outputs.report._common import (
-    INDEX_OCTAVES,
-    SEED,
-    centre_matrix,
-    index_colour,
-    profile_matrix,
-    separating_features,
-)
+from custseg.charts.profiles import profile_heatmap
+from custseg.charts.style import INK, Chart, esc, esc_hover, f32, style
+from custseg.outputs.report._common import SEED, centre_matrix, separating_features
 from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style
+
+__all__ = ["pca_view", "profile_heatmap", "scatter_2d", "scatter_3d", "segment_sizes"]
 
 
 def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
@@ -185,54 +181,6 @@ def pca_view(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | 
         "variance; segments that overlap here may still be apart in other directions.",
         height=520,
         wide=True,
-    )
-
-
-def profile_heatmap(summary: dict, features: list[str] | None = None) -> Chart | None:
-    """Each segment's mean as an index against the population (100 = average)."""
-    features = list(features or summary["numeric_features"])
-    segments = summary["segments"]
-    if not features or not segments:
-        return None
-    index = profile_matrix(segments, "index", features)
-    means = profile_matrix(segments, "means", features)
-    ratio = index_colour(index)
-    text = [["–" if not np.isfinite(v) else f"{v:.0f}" for v in row] for row in index]
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(ratio, 3),
-            x=[esc(f) for f in features],
-            y=[esc(p["name"]) for p in segments],
-            text=text,
-            texttemplate="%{text}",
-            customdata=np.dstack([means, index]),
-            zmid=0,
-            zmin=-INDEX_OCTAVES,
-            zmax=INDEX_OCTAVES,
-            colorscale="RdBu_r",
-            colorbar={
-                "title": {"text": "index"},
-                "thickness": 12,
-                "tickvals": list(range(-INDEX_OCTAVES, INDEX_OCTAVES + 1)),
-                "ticktext": [f"{100 * 2.0**i:g}" for i in range(-INDEX_OCTAVES, INDEX_OCTAVES + 1)],
-            },
-            hovertemplate="%{y}<br>%{x}: mean %{customdata[0]:,.4g} "
-            "(index %{customdata[1]:.0f})<extra></extra>",
-        )
-    )
-    height = max(300, 44 * len(segments) + 140)
-    style(fig, height)
-    fig.update_layout(
-        yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True}
-    )
-    return Chart(
-        "profiles",
-        "Segment profiles: index against all customers",
-        fig,
-        "Segment mean ÷ mean of all customers × 100: 100 is average, 200 twice, 50 half "
-        "(colours on a ratio scale). Hover for the means in original units.",
-        height=height,
-        wide=len(features) > 4,
     )
 
 
