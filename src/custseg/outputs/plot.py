@@ -44,7 +44,7 @@ CHARTS = (
 class SegmentationPlot:
     """The report's charts of one segmentation, one method each: ``seg.plot.scatter()``.
 
-    Every method returns a :class:`plotly.graph_objects.Figure` (shown as a chart in Jupyter).
+    Every method returns a Plotly ``Figure`` (shown as a chart in Jupyter).
     Scatter charts draw a seeded random sample of at most ``sample`` customers (5,000 by
     default, as the report) and say so in their title. ``height`` and ``width`` are in pixels.
     """
