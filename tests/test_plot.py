@@ -162,7 +162,7 @@ def test_reprs_show_the_headline_cards_and_reason(seg):
     assert text.startswith(f"Segmentation: {seg.k} segments of 300 customers")
     for p in seg.profiles:
         assert p.name in text
-    assert seg.k_reason in text
+    assert f"Why k = {seg.k}: " + seg.k_reason.split(": ", 1)[1] in text
     page = seg._repr_html_()
     assert "<script" not in page and "plotly" not in page.lower()
     assert page.count("segment ") >= seg.k  # one card per segment

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import TYPE_CHECKING
 
 from custseg.outputs.report._common import colors_for
@@ -61,6 +62,11 @@ def _headline(seg: Segmentation) -> str:
     return f"{seg.k} segments of {rows} on {', '.join(seg.features)}"
 
 
+def _why_k(seg: Segmentation) -> str:
+    # the reason may start with "k=5: ", which the "Why k = 5" in front of it already says
+    return f"Why k = {seg.k}: " + re.sub(r"^k=\d+: ", "", seg.k_reason)
+
+
 def text_repr(seg: Segmentation) -> str:
     """The plain-text view: headline, one line per segment, the k reason."""
     lines = [f"Segmentation: {_headline(seg)}"]
@@ -72,7 +78,7 @@ def text_repr(seg: Segmentation) -> str:
         lines.append(
             f"  [{p.id}] {p.name}: {p.size:,} ({p.share:.0%})" + (f"; {traits}" if traits else "")
         )
-    lines.append(f"  k: {seg.k_reason}")
+    lines.append(f"  {_why_k(seg)}")
     return "\n".join(lines)
 
 
@@ -101,7 +107,7 @@ def html_repr(seg: Segmentation) -> str:
         '<div class="custseg-result" style="font-size:13px;line-height:1.4">'
         f"<p>{head}</p>"
         f'<div style="display:flex;flex-wrap:wrap;gap:8px">{"".join(cards)}</div>'
-        f'<p style="color:#374151">Why k = {seg.k}: {esc(seg.k_reason)}</p>'
+        f'<p style="color:#374151">{esc(_why_k(seg))}</p>'
         '<p style="color:#6b7280">Charts: <code>.plot.scatter()</code>, '
         "<code>.plot.profiles()</code>, <code>.plot.elbow()</code>, ...; the numbers: "
         "<code>.profile_table()</code>.</p></div>"
