@@ -103,8 +103,10 @@ def test_overflowing_values_are_a_clear_error():
 
 
 def test_notebook_repr(sample):
-    html = segment(sample)._repr_html_()
-    assert "<table" in html and "segments of 200 customers" in html
+    seg = segment(sample)
+    html = seg._repr_html_()
+    assert "segments of 200 customers" in html and "<script" not in html
+    assert all(p.name in html for p in seg.profiles)  # a card per segment
 
 
 def test_a_chosen_k_is_shown_as_chosen_everywhere(sample):

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 import custseg
-from custseg.outputs.report._common import pick_axes
+from custseg.outputs.report._common import separating_features
+from custseg.outputs.report.chart_data import ChartData
 from tests.test_app import fresh_caches, no_access_settings, no_failure, start, upload  # noqa: F401
 
 
@@ -36,13 +37,15 @@ def axis_titles(figure: dict) -> tuple[str, str]:
 
 
 def test_the_2d_view_defaults_to_the_features_that_separate_the_segments():
-    seg = custseg.segment(wide_table(), k=3)
-    axes = pick_axes(seg.summary(), 2)
-    assert set(axes) == {"purchases_trx", "oneoff_purchases_frequency"}
-    assert pick_axes(custseg.segment(custseg.sample_customers(), k=5).summary(), 2) == [
-        "Annual Income (k$)",
-        "Spending Score (1-100)",
-    ]  # income and spending, when recognised, still come first
+    def axes(seg):
+        return separating_features(seg.summary(), ChartData.from_result(seg), 2)
+
+    assert set(axes(custseg.segment(wide_table(), k=3))) == {
+        "purchases_trx",
+        "oneoff_purchases_frequency",
+    }
+    sample = custseg.segment(custseg.sample_customers(), k=5)
+    assert axes(sample) == ["Annual Income (k$)", "Spending Score (1-100)"]
 
 
 def test_dashboard_on_a_wide_table_draws_separating_axes_and_whole_size_labels():

@@ -1,8 +1,8 @@
-"""MkDocs hook: the example notebook, executed at build time, becomes the Examples page.
+"""MkDocs hook: the example notebooks, executed at build time, become the Examples pages.
 
-``examples/mall_customers.ipynb`` is kept without outputs. It is run here the way the test suite
-runs it (a scratch folder, the shared data beside it when there is one) so the page always shows
-what the current code prints and draws. A cell that fails stops the build.
+``examples/*.ipynb`` are kept without outputs. Each is run here the way the test suite runs it
+(a scratch folder, the shared data beside it when there is one) so its page always shows what
+the current code prints and draws. A cell that fails stops the build.
 
 Charts are drawn by the plotly.js that the installed plotly package ships, copied into the site:
 the page works offline and loads nothing from the internet.
@@ -26,8 +26,8 @@ from mkdocs.structure.files import File
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "examples" / "mall_customers.ipynb"
-PAGE = "examples/mall_customers.ipynb"
+NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+DATA = ("mall_customers.csv", "CDNOW_master.txt")  # shared files the notebooks read
 PLOTLY_JS = "assets/javascripts/plotly.min.js"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -40,14 +40,15 @@ def _shared() -> Path:
     return Path(os.environ.get("CUSTSEG_SHARED", ROOT.parent / "shared"))
 
 
-def _execute(scratch: Path) -> nbformat.NotebookNode:
+def _execute(notebook: Path, scratch: Path) -> nbformat.NotebookNode:
     work = scratch / "custseg" / "examples"
-    work.mkdir(parents=True)
-    mall = _shared() / "data" / "mall_customers.csv"
-    if mall.exists():  # found by the notebook as ../../shared, the path a reader's checkout has
+    if not work.exists():
+        work.mkdir(parents=True)
         (scratch / "shared" / "data").mkdir(parents=True)
-        shutil.copy(mall, scratch / "shared" / "data")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+        for name in DATA:  # found by a notebook as ../../shared, the path a reader's checkout has
+            if (_shared() / "data" / name).exists():
+                shutil.copy(_shared() / "data" / name, scratch / "shared" / "data")
+    nb = nbformat.read(notebook, as_version=4)
     env = {k: v for k, v in os.environ.items() if k != "CUSTSEG_SHARED"}
     env["PLOTLY_RENDERER"] = "plotly_mimetype"  # figure data only; drawn below from the site
     client = NotebookClient(
@@ -83,24 +84,25 @@ def _draw_charts(nb: nbformat.NotebookNode, plotly_src: str) -> None:
 def on_files(files, config):
     global _scratch
     _scratch = Path(tempfile.mkdtemp(prefix="custseg-docs-"))
-    # A plain File rooted in the scratch folder (not File.generated): mkdocs-jupyter reads the
-    # notebook through the file's src_dir, which generated files lack.
-    page = File(
-        PAGE,
-        src_dir=str(_scratch / "site"),
-        dest_dir=config.site_dir,
-        use_directory_urls=config.use_directory_urls,
-    )
-    executed = Path(page.abs_src_path)
-    executed.parent.mkdir(parents=True)
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     files.append(File.generated(config, PLOTLY_JS, abs_src_path=str(plotly_js)))
-    started = time.perf_counter()
-    nb = _execute(_scratch)
-    log.info("Executed %s in %.1f s", NOTEBOOK.name, time.perf_counter() - started)
-    _draw_charts(nb, posixpath.relpath(PLOTLY_JS, posixpath.dirname(page.dest_uri)))
-    nbformat.write(nb, executed)
-    files.append(page)
+    for notebook in NOTEBOOKS:
+        # A plain File rooted in the scratch folder (not File.generated): mkdocs-jupyter reads
+        # the notebook through the file's src_dir, which generated files lack.
+        page = File(
+            f"examples/{notebook.name}",
+            src_dir=str(_scratch / "site"),
+            dest_dir=config.site_dir,
+            use_directory_urls=config.use_directory_urls,
+        )
+        executed = Path(page.abs_src_path)
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        nb = _execute(notebook, _scratch)
+        log.info("Executed %s in %.1f s", notebook.name, time.perf_counter() - started)
+        _draw_charts(nb, posixpath.relpath(PLOTLY_JS, posixpath.dirname(page.dest_uri)))
+        nbformat.write(nb, executed)
+        files.append(page)
     return files
 
 

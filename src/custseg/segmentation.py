@@ -19,7 +19,9 @@ from sklearn.compose import ColumnTransformer
 
 from custseg.features import FeaturePlan, feature_frame, numeric_to_original
 from custseg.model import Segmenter
+from custseg.outputs.card import html_repr, text_repr
 from custseg.outputs.model_file import save_model
+from custseg.outputs.plot import SegmentationPlot
 from custseg.outputs.report import render_html
 from custseg.outputs.summary import build_summary
 from custseg.pipeline.explain import SegmentProfile, describe, load_rules
@@ -184,14 +186,16 @@ class Segmentation:
         """Render the self-contained HTML report; write it to ``path`` when given."""
         return render_html(self, path, **options)
 
+    @cached_property
+    def plot(self) -> SegmentationPlot:
+        """The report's charts, one call each: ``seg.plot.scatter()``, ``seg.plot.profiles()``..."""
+        return SegmentationPlot(self)
+
+    def __repr__(self) -> str:
+        return text_repr(self)
+
     def _repr_html_(self) -> str:
-        k = self.k_choice
-        head = (
-            f"<p><b>custseg</b>: {self.k} segments of "
-            f"{plural(int(self.used.sum()), 'customer')} on "
-            f"{', '.join(self.features)}. {k.reason}</p>"
-        )
-        return head + self.profile_table().to_html(float_format=lambda v: f"{v:,.2f}")
+        return html_repr(self)
 
 
 def segment(

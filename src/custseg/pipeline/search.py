@@ -18,6 +18,7 @@ from sklearn import config_context
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
+from custseg.charts.k import KChoicePlot, k_summary
 from custseg.exceptions import ConfigError, DataError
 from custseg.model import Segmenter
 from custseg.pipeline.options import K_SEARCH_ROWS, SegmentOptions, candidate_ks
@@ -44,6 +45,12 @@ class KChoice:
 
     def metric(self, name: str) -> list[float]:
         return [m[name] for m in self.metrics]
+
+    @property
+    def plot(self) -> KChoicePlot:
+        """The k evidence as charts: ``choice.plot()`` (the elbow), ``choice.plot.criteria()``."""
+        summary = k_summary(self.metrics, self.votes, self.recommended, self.silhouette_sample)
+        return KChoicePlot(summary)
 
 
 def parse_k_range(value: str | Sequence[int] | None, n_rows: int | None = None) -> list[int]:

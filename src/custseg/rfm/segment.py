@@ -29,7 +29,7 @@ FEATURE_ROLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # the text view is Segmentation's
 class RFMSegmentation(Segmentation):
     """A :class:`Segmentation` of RFM features, with the RFM report and score comparison."""
 

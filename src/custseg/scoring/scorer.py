@@ -20,6 +20,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
+from custseg.charts.profiles import ModelPlot
 from custseg.exceptions import DataError
 from custseg.features import FeaturePlan, feature_frame
 from custseg.model import Segmenter
@@ -91,6 +92,11 @@ class SegmentModel:
     @property
     def k(self) -> int:
         return int(self.model.n_clusters)
+
+    @property
+    def plot(self) -> ModelPlot:
+        """The charts the model file can draw: ``model.plot.profiles()``, as in the report."""
+        return ModelPlot(list(self.plan.numeric), self.profiles)
 
     @property
     def feature_names(self) -> list[str]:

@@ -1,4 +1,4 @@
-"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, profile tables.
+"""Helpers shared by the HTML and PNG reports: colours, sampling, axis choice, centres.
 
 They read the run summary (``summary.json``'s dict) and plain arrays, never the result itself.
 """
@@ -23,13 +23,6 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-
-# The criteria compared by k: summary key, chart title, whether lower is better.
-METRICS = (
-    ("silhouette", "Silhouette (higher is better)", False),
-    ("calinski_harabasz", "Calinski-Harabasz (higher is better)", False),
-    ("davies_bouldin", "Davies-Bouldin (lower is better)", True),
-)
 
 
 def colors_for(ids: Iterable[int]) -> dict[int, str]:
@@ -70,28 +63,32 @@ def sample_note(shown: int, total: int) -> str:
     return f"all {plural(total, 'customer')}"
 
 
-def separation(summary: dict, feature: str) -> float:
-    """How much of ``feature``'s spread lies between the segments (0..1): the size-weighted mean
-    of each segment's squared z-score, which is the between-segment share of the variance."""
-    return sum(p["share"] * (p["zscores"].get(feature) or 0.0) ** 2 for p in summary["segments"])
+def by_separation(summary: dict, data: Any) -> list[str]:
+    """The numeric features, the one that separates the segments best first.
+
+    "Best" is the share of a feature's variance that the segments explain (eta squared: the
+    variance of the segment means over the variance of the values), on the segmented rows; ties
+    keep the column order. ``data`` is the run's :class:`ChartData`.
+    """
+    numeric = list(summary["numeric_features"])
+    if not numeric:
+        return []
+    used = data.used
+    frame = data.values.loc[used, numeric].astype(float)
+    means = frame.groupby(data.labels[used]).transform("mean").where(frame.notna())
+    with np.errstate(all="ignore"):
+        explained = (means.var(ddof=0) / frame.var(ddof=0)).to_numpy(dtype=float)
+    explained = np.where(np.isfinite(explained), explained, 0.0)
+    return [numeric[j] for j in sorted(range(len(numeric)), key=lambda j: (-explained[j], j))]
 
 
-def pick_axes(summary: dict, n: int) -> list[str]:
-    """``n`` numeric features to plot: income x spending (and age for 3D) when present, then
-    the features that separate the segments best (not simply the first columns)."""
+def separating_features(summary: dict, data: Any, n: int) -> list[str]:
+    """The ``n`` numeric features that separate the segments best, in the table's order."""
     numeric = list(summary["numeric_features"])
     if len(numeric) < n:
         return []
-    roles = summary["roles"]
-    preferred = ("income", "spending") if n == 2 else ("age", "income", "spending")
-    chosen = []
-    for role in preferred:
-        col = next((c for c in numeric if roles.get(c) == role and c not in chosen), None)
-        if col is not None:
-            chosen.append(col)
-    rest = [c for c in numeric if c not in chosen]
-    chosen += sorted(rest, key=lambda c: -separation(summary, c))
-    return chosen[:n]
+    best = set(by_separation(summary, data)[:n])
+    return [f for f in numeric if f in best]
 
 
 def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:
@@ -99,28 +96,3 @@ def centre_matrix(summary: dict, features: list[str]) -> np.ndarray:
     return np.array([[c[f] for f in features] for c in summary["centers"]], dtype=float).reshape(
         len(summary["centers"]), len(features)
     )
-
-
-def profile_matrix(segments: list[dict], attribute: str, features: list[str]) -> np.ndarray:
-    """Segments x features array of a profile statistic (``"index"``, ``"means"``), NaN for None."""
-    rows = []
-    for p in segments:
-        stats = p[attribute]
-        rows.append([np.nan if stats.get(f) is None else stats[f] for f in features])
-    return np.array(rows, dtype=float).reshape(len(segments), len(features))
-
-
-INDEX_OCTAVES = 2  # profile heatmap colours saturate at a quarter and four times the average
-
-
-def index_colour(index: np.ndarray) -> np.ndarray:
-    """Index (100 = average) on a symmetric ratio scale: log2(index / 100), clipped; NaN if <= 0."""
-    with np.errstate(all="ignore"):
-        ratio = np.log2(np.where(index > 0, index, np.nan) / 100)
-    return np.clip(ratio, -INDEX_OCTAVES, INDEX_OCTAVES)
-
-
-def k_metric(summary: dict, name: str) -> tuple[list[int], list]:
-    """The candidate ks and one criterion's value at each, from the summary's ``metrics``."""
-    metrics = summary["metrics"]
-    return [m["k"] for m in metrics], [m[name] for m in metrics]

@@ -18,15 +18,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
 from custseg.atomic import atomic_write
+from custseg.charts.k import METRICS, k_metric
+from custseg.charts.profiles import INDEX_OCTAVES, index_colour, profile_matrix
 from custseg.outputs.report._common import (
-    INDEX_OCTAVES,
-    METRICS,
     centre_matrix,
     check_max_points,
-    index_colour,
-    k_metric,
-    pick_axes,
-    profile_matrix,
+    separating_features,
     summary_colors,
 )
 from custseg.outputs.report.chart_data import ChartData
@@ -191,7 +188,7 @@ def _metrics(summary: dict) -> Figure | None:
 
 
 def _scatter(summary: dict, data: ChartData, colors: dict[int, str]) -> Figure | None:
-    axes = pick_axes(summary, 2)
+    axes = separating_features(summary, data, 2)
     if not axes:
         return None
     positions = data.positions

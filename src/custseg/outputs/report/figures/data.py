@@ -81,9 +81,11 @@ def _histogram_grid(
     return fig, height
 
 
-def distributions(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
+def distributions(
+    summary: dict, data: ChartData, colors: dict[int, str], features: list[str] | None = None
+) -> Chart | None:
     """A histogram per numeric feature, stacked by segment (binned here, so size stays small)."""
-    features = list(summary["numeric_features"])
+    features = list(features or summary["numeric_features"])
     if not features:
         return None
     used = data.used
@@ -133,7 +135,7 @@ def distributions(summary: dict, data: ChartData, colors: dict[int, str]) -> Cha
         )
     return Chart(
         "distributions",
-        "Distribution of each feature, by segment",
+        f"Distribution of {features[0] if len(features) == 1 else 'each feature'}, by segment",
         fig,
         caption,
         height=height,
@@ -299,9 +301,11 @@ def feature_correlation(summary: dict, data: ChartData) -> Chart | None:
     return correlation(data.values.loc[data.used, list(summary["numeric_features"])])
 
 
-def scatter_matrix(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
+def scatter_matrix(
+    summary: dict, data: ChartData, colors: dict[int, str], features: list[str] | None = None
+) -> Chart | None:
     """Every pair of numeric features (up to eight), coloured by segment."""
-    numeric = list(summary["numeric_features"])
+    numeric = list(features or summary["numeric_features"])
     features = numeric[:SPLOM_MAX_FEATURES]
     if len(features) < 2:
         return None

@@ -7,16 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 from sklearn.decomposition import PCA
 
-from custseg.outputs.report._common import (
-    INDEX_OCTAVES,
-    SEED,
-    centre_matrix,
-    index_colour,
-    pick_axes,
-    profile_matrix,
-)
-from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures.base import (
+from custseg.charts.profiles import profile_heatmap
+from custseg.charts.style import (
     INK,
     LOG_NOTE,
     Chart,
@@ -28,6 +20,10 @@ from custseg.outputs.report.figures.base import (
     style,
     wrapped,
 )
+from custseg.outputs.report._common import SEED, centre_matrix, separating_features
+from custseg.outputs.report.chart_data import ChartData
+
+__all__ = ["pca_view", "profile_heatmap", "scatter_2d", "scatter_3d", "segment_sizes"]
 
 
 def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
@@ -141,9 +137,11 @@ def _marker_size(data: ChartData, few: float, many: float) -> float:
     return few if len(data.positions) <= 1000 else many
 
 
-def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
-    """Two features (income x spending when present) with the segment centres."""
-    axes = pick_axes(summary, 2)
+def scatter_2d(
+    summary: dict, data: ChartData, colors: dict[int, str], axes: list[str] | None = None
+) -> Chart | None:
+    """Two features (by default the two that separate the segments best) with the centres."""
+    axes = list(axes) if axes else separating_features(summary, data, 2)
     if not axes:
         return None
     x_name, y_name = axes
@@ -170,9 +168,11 @@ def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
     )
 
 
-def scatter_3d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | None:
-    """Three features (age, income, spending when present) in 3D, with the centres."""
-    axes = pick_axes(summary, 3)
+def scatter_3d(
+    summary: dict, data: ChartData, colors: dict[int, str], axes: list[str] | None = None
+) -> Chart | None:
+    """Three features (by default the three that separate the segments best), with the centres."""
+    axes = list(axes) if axes else separating_features(summary, data, 3)
     if not axes:
         return None
     points = data.values.iloc[data.positions][axes].to_numpy(dtype=float)
@@ -234,54 +234,6 @@ def pca_view(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart | 
         "variance; segments that overlap here may still be apart in other directions.",
         height=520,
         wide=True,
-    )
-
-
-def profile_heatmap(summary: dict) -> Chart | None:
-    """Each segment's mean as an index against the population (100 = average)."""
-    features = list(summary["numeric_features"])
-    segments = summary["segments"]
-    if not features or not segments:
-        return None
-    index = profile_matrix(segments, "index", features)
-    means = profile_matrix(segments, "means", features)
-    ratio = index_colour(index)
-    text = [["–" if not np.isfinite(v) else f"{v:.0f}" for v in row] for row in index]
-    fig = go.Figure(
-        go.Heatmap(
-            z=np.round(ratio, 3),
-            x=[esc(f) for f in features],
-            y=[esc(p["name"]) for p in segments],
-            text=text,
-            texttemplate="%{text}",
-            customdata=np.dstack([means, index]),
-            zmid=0,
-            zmin=-INDEX_OCTAVES,
-            zmax=INDEX_OCTAVES,
-            colorscale="RdBu_r",
-            colorbar={
-                "title": {"text": "index"},
-                "thickness": 12,
-                "tickvals": list(range(-INDEX_OCTAVES, INDEX_OCTAVES + 1)),
-                "ticktext": [f"{100 * 2.0**i:g}" for i in range(-INDEX_OCTAVES, INDEX_OCTAVES + 1)],
-            },
-            hovertemplate="%{y}<br>%{x}: mean %{customdata[0]:,.4g} "
-            "(index %{customdata[1]:.0f})<extra></extra>",
-        )
-    )
-    height = max(300, 44 * len(segments) + 140)
-    style(fig, height)
-    fig.update_layout(
-        yaxis={"autorange": "reversed", "automargin": True}, xaxis={"automargin": True}
-    )
-    return Chart(
-        "profiles",
-        "Segment profiles: index against all customers",
-        fig,
-        "Segment mean ÷ mean of all customers × 100: 100 is average, 200 twice, 50 half "
-        "(colours on a ratio scale). Hover for the means in original units.",
-        height=height,
-        wide=len(features) > 4,
     )
 
 
