@@ -233,6 +233,7 @@ def segment(
         matched to its segments by their centres; matched segments keep their id and name (see
         :mod:`custseg.pipeline.identity` for the distance rule). With its output folder (or the
         model file inside it) and customer ids in both runs, ``migration`` says who moved.
+        With ``k="auto"`` the run keeps the previous number of segments.
 
     Returns
     -------
@@ -241,6 +242,9 @@ def segment(
     options = SegmentOptions.build(options, **settings)
     rules = load_rules(options.rules)  # a bad rules file fails before any work
     before = read_previous(previous) if previous is not None else None  # fails before any work
+    kept_k = before is not None and before.model is not None and options.k == "auto"
+    if kept_k:  # comparing runs: the same number of segments unless asked otherwise
+        options = options.replace(k=before.model.k)
     table = data if isinstance(data, Table) else load(data, id_column=options.id_column)
     prepared = prepare(table, options)
     search = search_k(
@@ -265,7 +269,13 @@ def segment(
             means.groupby(model.labels_).mean(),
         )
         model = relabel(model, identity.order)
-    return assemble(table, options, prepared, search, model, rules, identity, before)
+    seg = assemble(table, options, prepared, search, model, rules, identity, before)
+    if kept_k:
+        seg.notes.append(
+            f"kept the previous run's {seg.k} segments so they can be matched (the "
+            f"recommendation for this data is k={search.choice.recommended}); set k to change it"
+        )
+    return seg
 
 
 def assemble(
