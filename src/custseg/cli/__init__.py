@@ -14,7 +14,7 @@ from types import FrameType
 
 import typer
 
-from custseg.cli import choose_k, dashboard, explore, predict, rfm, run, serve
+from custseg.cli import choose_k, compare, dashboard, explore, predict, rfm, run, serve
 
 app = typer.Typer(
     name="custseg",
@@ -31,6 +31,7 @@ app.add_typer(dashboard.app)
 app.add_typer(predict.app)
 app.add_typer(rfm.app)
 app.add_typer(serve.app)
+app.add_typer(compare.app)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

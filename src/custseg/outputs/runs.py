@@ -15,6 +15,7 @@ import pandas as pd
 from custseg.exceptions import SourceError
 from custseg.outputs.export import FORMULA_START, MANIFEST, check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, load_model
+from custseg.pipeline.migration import Migration, migrate
 from custseg.scoring.scorer import SegmentModel
 
 RUN_FILES = ("segments.csv", "summary.json")
@@ -111,3 +112,48 @@ def _assignments(path: Path, id_column: str) -> pd.DataFrame:
     ids = ids.where(~guarded, ids.str[1:])
     segment = pd.to_numeric(frame.iloc[:, -2], errors="coerce").astype("Int64")
     return pd.DataFrame({"id": ids, "segment": segment})
+
+
+def compare_runs(previous: str | Path, current: str | Path) -> tuple[Migration, list[str]]:
+    """Who moved between two finished runs, from their output folders.
+
+    Segments are the same segment when the newer run was matched to the older one
+    (``--previous``, its ``identity`` section); otherwise the same id is taken as the same
+    segment, and a note says so.
+
+    Returns
+    -------
+    (Migration, list of str)
+        The migration and notes on how it was made.
+    """
+    old, new = read_run(previous), read_run(current)
+    for run in (old, new):
+        if run.assignments is None:
+            raise SourceError(
+                f"'{run.source}' has no customer id column; migration needs customer ids in "
+                "both runs (name it with --id-column when running)"
+            )
+    notes = []
+    identity = (new.summary or {}).get("identity")
+    carried = None
+    if identity:
+        carried = {
+            int(s["id"]): int(s["previous_id"])
+            for s in identity.get("segments", [])
+            if s.get("status") == "carried"
+        }
+        notes.append("segments matched as the newer run matched them to its previous model")
+    else:
+        notes.append(
+            "the newer run was not matched to the older one (run it with --previous); the same "
+            "segment id is taken as the same segment"
+        )
+    migration = migrate(
+        old.assignments,
+        new.assignments,
+        id_column=new.id_column or "customer_id",
+        previous_names=old.names,
+        names=new.names,
+        carried=carried,
+    )
+    return migration, notes
