@@ -147,7 +147,7 @@ def migrate(
         carried = {int(i): int(i) for i in names if int(i) in previous_names}
     old = _by_id(previous, "previous")
     new = _by_id(current, "this")
-    both = new.join(old, how="outer", lsuffix="_new", rsuffix="_old", sort=False)
+    both = new.add_suffix("_new").join(old.add_suffix("_old"), how="outer", sort=False)
     # Keep this run's order, then the customers who are gone in the previous run's order.
     order = [*new.index, *old.index[~old.index.isin(new.index)]]
     both = both.reindex(order)
