@@ -42,8 +42,9 @@ def test_shuffled_rows_keep_every_id_and_name(mall):
     for previous in (folder / "model.skops", load_model(folder / "model.skops"), folder):
         again = segment(frame.sample(frac=1, random_state=5), features=FEATURES, previous=previous)
         assert [m.status for m in again.identity.segments] == ["carried"] * first.k
-        pd.testing.assert_frame_equal(_by_customer(again).loc[_by_customer(first).index],
-                                      _by_customer(first))  # fmt: skip
+        pd.testing.assert_frame_equal(
+            _by_customer(again).loc[_by_customer(first).index], _by_customer(first)
+        )
 
 
 def test_changed_table_unchanged_customers_keep_their_segment(mall):
@@ -77,8 +78,9 @@ def test_changed_table_unchanged_customers_keep_their_segment(mall):
 def test_a_segment_that_moved_too_far_vanishes_and_a_new_one_appears():
     rng = np.random.default_rng(0)
     centres = np.array([[0, 0], [10, 0], [0, 10]])
-    frame = pd.DataFrame(np.repeat(centres, 60, axis=0) + rng.normal(0, 1, (180, 2)),
-                         columns=["a", "b"])  # fmt: skip
+    frame = pd.DataFrame(
+        np.repeat(centres, 60, axis=0) + rng.normal(0, 1, (180, 2)), columns=["a", "b"]
+    )
     first = segment(frame, k=3, id_column="none")
     moved = frame.copy()
     far = first.labels == first.labels[-1]  # the blob around (0, 10) moves to (10, 10)
@@ -123,16 +125,23 @@ def test_format_1_model_works_as_previous(mall, tmp_path):
     sio.dump(state, tmp_path / "v1.skops")  # written as format 1 was: plain skops
     again = segment(frame.iloc[::-1], features=FEATURES, previous=tmp_path / "v1.skops")
     assert again.migration is None  # a bare model file: no customers to compare
-    pd.testing.assert_frame_equal(_by_customer(again).loc[_by_customer(first).index],
-                                  _by_customer(first))  # fmt: skip
+    pd.testing.assert_frame_equal(
+        _by_customer(again).loc[_by_customer(first).index], _by_customer(first)
+    )
 
 
 def test_migrate_statuses_matrix_and_formula_protection(tmp_path):
     old = pd.DataFrame({"id": ["a", "b", "c", "=cmd()"], "segment": [0, 0, 1, 1]})
     new = pd.DataFrame({"id": ["b", "c", "=cmd()", "d"], "segment": [1, 0, 0, 2]})
     # new segment 0 is the old 1, new 1 the old 0; new 2 appeared
-    m = migrate(old, new, id_column="id", previous_names={0: "A", 1: "B"},
-                names={0: "B", 1: "A", 2: "C"}, carried={0: 1, 1: 0})  # fmt: skip
+    m = migrate(
+        old,
+        new,
+        id_column="id",
+        previous_names={0: "A", 1: "B"},
+        names={0: "B", 1: "A", 2: "C"},
+        carried={0: 1, 1: 0},
+    )
     got = m.customers.set_index("id")["status"].to_dict()
     assert got == {"b": "stayed", "c": "stayed", "=cmd()": "stayed", "d": "new", "a": "gone"}
     assert m.counts.to_numpy().tolist() == [[0, 1, 0], [2, 0, 0]]
@@ -150,8 +159,19 @@ def test_cli_run_previous_and_compare(mall, tmp_path):
     changed, _ = changed_table(frame, first.labels, seed=1)
     changed.to_csv(tmp_path / "changed.csv", index=False)
     new = tmp_path / "new"
-    result = runner.invoke(app, ["run", str(tmp_path / "changed.csv"), "--features", FEATURES,
-                                 "-o", str(new), "--previous", str(folder / "model.skops")])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(tmp_path / "changed.csv"),
+            "--features",
+            FEATURES,
+            "-o",
+            str(new),
+            "--previous",
+            str(folder / "model.skops"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "carried over" in result.output and "are new and 20 are gone" in result.output
     summary = json.loads((new / "summary.json").read_text())
@@ -169,6 +189,17 @@ def test_cli_run_previous_and_compare(mall, tmp_path):
     assert result.exit_code == 2 and "not the set one run wrote" in result.output
     assert "Traceback" not in result.output
     # features that differ from the previous model's: exit 2 naming the problem
-    result = runner.invoke(app, ["run", str(tmp_path / "changed.csv"), "-o", str(tmp_path / "x"),
-                                 "--features", "age,income", "--previous", str(folder)])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(tmp_path / "changed.csv"),
+            "-o",
+            str(tmp_path / "x"),
+            "--features",
+            "age,income",
+            "--previous",
+            str(folder),
+        ],
+    )
     assert result.exit_code == 2 and "cannot be compared" in result.output
