@@ -176,6 +176,9 @@ def test_cli_run_previous_and_compare(mall, tmp_path):
     assert "carried over" in result.output and "are new and 20 are gone" in result.output
     summary = json.loads((new / "summary.json").read_text())
     assert summary["identity"]["carried"] == first.k and "migration" in summary
+    report = (new / "report.html").read_text()
+    assert 'id="previous-run"' in report and "Where each previous segment" in report
+    assert summary["migration"]["sentences"][0] in report
     # compare gives the same from the two folders
     result = runner.invoke(app, ["compare", str(folder), str(new), "-o", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
