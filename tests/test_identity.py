@@ -206,3 +206,29 @@ def test_cli_run_previous_and_compare(mall, tmp_path):
         ],
     )
     assert result.exit_code == 2 and "cannot be compared" in result.output
+
+
+def test_ids_follow_the_segments_when_their_sizes_change_order():
+    """Without ``previous`` ids go by size; with it, each group keeps the id it had."""
+    rng = np.random.default_rng(1)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+
+    def blobs(sizes):
+        points = np.vstack(
+            [c + rng.normal(0, 1, (n, 2)) for c, n in zip(centres, sizes, strict=True)]
+        )
+        return pd.DataFrame(points, columns=["a", "b"])
+
+    first = segment(blobs([100, 60, 30]), k=3, id_column="none")
+    later = blobs([30, 60, 100])
+    fresh = segment(later, k=3, id_column="none")
+    matched = segment(later, k=3, id_column="none", previous=load_model(_saved(first)))
+    before, after = np.repeat([0, 1, 2], [100, 60, 30]), np.repeat([0, 1, 2], [30, 60, 100])
+
+    def id_of_each_group(seg, group):
+        return [int(np.bincount(seg.labels[group == g]).argmax()) for g in range(3)]
+
+    ids = id_of_each_group(first, before)
+    assert id_of_each_group(fresh, after) != ids  # without previous the numbering changes
+    assert id_of_each_group(matched, after) == ids
+    assert [matched.names[i] for i in ids] == [first.names[i] for i in ids]

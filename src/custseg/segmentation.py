@@ -31,6 +31,7 @@ from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
+from custseg.scoring.scorer import SegmentModel
 
 Progress = Callable[[str, int, int], None]
 
@@ -207,7 +208,7 @@ def segment(
     *,
     progress: Progress | None = None,
     k_choice: KChoice | None = None,
-    previous: str | Path | Any | None = None,
+    previous: str | Path | SegmentModel | None = None,
     **settings: Any,
 ) -> Segmentation:
     """Segment customers with K-Means, end to end.
