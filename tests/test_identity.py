@@ -125,6 +125,7 @@ def test_format_1_model_works_as_previous(mall, tmp_path):
     sio.dump(state, tmp_path / "v1.skops")  # written as format 1 was: plain skops
     again = segment(frame.iloc[::-1], features=FEATURES, previous=tmp_path / "v1.skops")
     assert again.migration is None  # a bare model file: no customers to compare
+    assert any("give the previous run's output folder" in n for n in again.notes)
     pd.testing.assert_frame_equal(
         _by_customer(again).loc[_by_customer(first).index], _by_customer(first)
     )

@@ -334,6 +334,18 @@ def assemble(
         params["previous"] = before.source
     names = {p.id: p.name for p in profiles}
     migration = _migration(table, labels, names, identity, before)
+    if before is not None and migration is None:
+        notes.append(
+            "no migration between the runs: "
+            + (
+                "this table has no customer id column (name it with id_column)"
+                if table.id_column is None
+                else "give the previous run's output folder, with its segments.csv, rather "
+                "than a model file alone"
+                if before.summary is None
+                else "the previous run had no customer id column"
+            )
+        )
     result = Segmentation(
         table=table,
         plan=prepared.plan,
