@@ -208,7 +208,7 @@ def segment(
     *,
     progress: Progress | None = None,
     k_choice: KChoice | None = None,
-    previous: str | Path | SegmentModel | None = None,
+    previous: str | Path | SegmentModel | FinishedRun | None = None,
     **settings: Any,
 ) -> Segmentation:
     """Segment customers with K-Means, end to end.

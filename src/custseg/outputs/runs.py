@@ -33,13 +33,15 @@ class FinishedRun:
     source: str  # the folder or model file, for messages
 
 
-def read_previous(previous: str | Path | SegmentModel) -> FinishedRun:
+def read_previous(previous: str | Path | SegmentModel | FinishedRun) -> FinishedRun:
     """The previous run for ``segment(previous=...)``.
 
     ``previous`` is a loaded model, a model file, or a run's output folder. A model file that
     sits in its run's output folder, listed in the folder's ``manifest.json`` with
     ``segments.csv``, brings the run's customers along (for migration).
     """
+    if isinstance(previous, FinishedRun):
+        return previous
     if isinstance(previous, SegmentModel):
         return FinishedRun(previous, dict(previous.names), None, None, None, "the given model")
     path = Path(previous)
