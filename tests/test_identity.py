@@ -73,6 +73,14 @@ def test_changed_table_unchanged_customers_keep_their_segment(mall):
         "gone": 20,
     }
     assert any("customers (" in s and " moved from " in s for s in summary["sentences"])
+    # each carried segment says how its feature means changed
+    before = {p.id: p.means for p in first.profiles}
+    now = {p.id: p.means for p in second.profiles}
+    for m in second.identity.segments:
+        assert m.status == "carried"
+        assert m.shift == pytest.approx(
+            {c: now[m.id][c] - before[m.previous_id][c] for c in first.plan.numeric}
+        )
 
 
 def test_a_segment_that_moved_too_far_vanishes_and_a_new_one_appears():

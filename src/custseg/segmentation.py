@@ -261,14 +261,7 @@ def segment(
     identity = None
     if before is not None and before.model is not None:
         rows = table.frame if prepared.keep is None else table.frame.loc[prepared.keep]
-        means = feature_frame(rows, FeaturePlan(prepared.plan.numeric))
-        identity = match_segments(
-            before.model,
-            rows,
-            model.labels_,
-            prepared.plan,
-            means.groupby(model.labels_).mean(),
-        )
+        identity = match_segments(before.model, rows, model.labels_, prepared.plan)
         model = relabel(model, identity.order)
     seg = assemble(table, options, prepared, search, model, rules, identity, before)
     if kept_k:

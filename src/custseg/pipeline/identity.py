@@ -19,7 +19,7 @@ instead and the segment is flagged (``renumbered`` or ``new``).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -89,11 +89,14 @@ class Identity:
         ``order[new id] = fitted index``: how the fitted segments were renumbered.
     previous_names : dict
         Previous segment id -> name.
+    previous_means : dict
+        Previous segment id -> mean of each numeric feature.
     """
 
     segments: list[SegmentMatch]
     order: np.ndarray
     previous_names: dict[int, str]
+    previous_means: dict[int, dict[str, float]] = field(default_factory=dict)
 
     @property
     def carried(self) -> dict[int, int]:
@@ -163,7 +166,6 @@ def match_segments(
     rows: pd.DataFrame,
     labels: np.ndarray,
     plan: FeaturePlan,
-    new_means: pd.DataFrame | None = None,
 ) -> Identity:
     """Pair the new segments with the previous model's (Hungarian assignment on centres).
 
@@ -177,14 +179,10 @@ def match_segments(
         Fitted segment of each of ``rows``.
     plan : FeaturePlan
         The new run's features; must match the previous model's.
-    new_means : DataFrame, optional
-        Mean of each numeric feature per fitted segment, for the reported shifts.
     """
     check_same_features(previous, plan)
     k = int(labels.max()) + 1
-    with np.errstate(all="ignore"):
-        Z = np.asarray(previous.preprocessor.transform(feature_frame(rows, previous.plan)), float)
-    new_centres = pd.DataFrame(Z).groupby(labels).mean().reindex(range(k)).to_numpy()
+    new_centres = _centres_in(previous, rows, labels, k)
     old_centres = np.asarray(previous.model.cluster_centers_, dtype=float)
     cost = np.linalg.norm(old_centres[:, None, :] - new_centres[None, :, :], axis=2)
     gaps = np.linalg.norm(old_centres[:, None, :] - old_centres[None, :, :], axis=2)
@@ -197,7 +195,6 @@ def match_segments(
         if cost[o, n] <= TOO_FAR * gap[o]
     }
     old_names = {int(p["id"]): str(p["name"]) for p in previous.profiles}
-    old_means = {int(p["id"]): p.get("means", {}) for p in previous.profiles}
     new_id = _numbering(pairs, k)
     order = np.empty(k, dtype=int)
     for fitted, nid in new_id.items():
@@ -205,28 +202,36 @@ def match_segments(
     segments = []
     for nid in range(k):
         fitted = int(order[nid])
-        shift = {}
-        if fitted in pairs and new_means is not None:
-            before = old_means.get(pairs[fitted], {})
-            shift = {
-                c: float(new_means.loc[fitted, c] - before[c])
-                for c in new_means.columns
-                if before.get(c) is not None and pd.notna(new_means.loc[fitted, c])
-            }
         if fitted in pairs:
             o = pairs[fitted]
-            segments.append(
-                SegmentMatch(
-                    "carried", nid, o, old_names.get(o, f"Segment {o}"),
-                    float(cost[o, fitted]), float(gap[o]), shift,
-                )
-            )  # fmt: skip
+            name = old_names.get(o, f"Segment {o}")
+            moved = float(cost[o, fitted])
+            segments.append(SegmentMatch("carried", nid, o, name, moved, float(gap[o])))
         else:
             segments.append(SegmentMatch("appeared", nid, None, ""))
     for o in range(len(old_centres)):
         if o not in pairs.values():
             segments.append(SegmentMatch("vanished", None, o, old_names.get(o, f"Segment {o}")))
-    return Identity(segments, order, old_names)
+    old_means = {int(p["id"]): dict(p.get("means", {})) for p in previous.profiles}
+    return Identity(segments, order, old_names, old_means)
+
+
+CHUNK_ROWS = 1 << 20  # rows scaled at a time: bounded memory on a large table
+
+
+def _centres_in(previous: PreviousModel, rows: pd.DataFrame, labels: np.ndarray, k: int):
+    """Mean of each fitted segment's rows after the previous model's scaling."""
+    sums, counts = None, np.bincount(labels, minlength=k)
+    for start in range(0, len(rows), CHUNK_ROWS):
+        part = feature_frame(rows.iloc[start : start + CHUNK_ROWS], previous.plan)
+        with np.errstate(all="ignore"):
+            Z = np.asarray(previous.preprocessor.transform(part), dtype=float)
+        if sums is None:
+            sums = np.zeros((k, Z.shape[1]))
+        part_labels = labels[start : start + CHUNK_ROWS]
+        for j in range(Z.shape[1]):
+            sums[:, j] += np.bincount(part_labels, weights=Z[:, j], minlength=k)
+    return sums / np.maximum(counts, 1)[:, None]
 
 
 def _numbering(pairs: dict[int, int], k: int) -> dict[int, int]:
@@ -251,8 +256,8 @@ def relabel(model: Segmenter, order: np.ndarray) -> Segmenter:
 
 
 def carry_names(profiles: list, identity: Identity) -> None:
-    """Carried segments take their previous name; a new segment whose name is taken gets
-    ``(new)`` added, so names stay unique."""
+    """Carried segments take their previous name and say how each feature's mean changed; a
+    new segment whose name is taken gets ``(new)`` added, so names stay unique."""
     names = identity.names
     for p in profiles:
         if p.id in names:
@@ -261,7 +266,16 @@ def carry_names(profiles: list, identity: Identity) -> None:
     for p in profiles:
         if p.id not in names and p.name in taken:
             p.name = f"{p.name} (new)"
+    by_id = {p.id: p for p in profiles}
     for i, m in enumerate(identity.segments):
         if m.status == "appeared":
-            name = next((p.name for p in profiles if p.id == m.id), "")
-            identity.segments[i] = SegmentMatch("appeared", m.id, None, name)
+            identity.segments[i] = replace(m, name=by_id[m.id].name if m.id in by_id else "")
+        elif m.status == "carried" and m.id in by_id:
+            before = identity.previous_means.get(m.previous_id, {})
+            now = by_id[m.id].means
+            shift = {
+                c: float(now[c] - before[c])
+                for c in now
+                if now[c] is not None and before.get(c) is not None
+            }
+            identity.segments[i] = replace(m, shift=shift)
