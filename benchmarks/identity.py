@@ -1,12 +1,14 @@
 """Segment identity and migration on a changed customer table (issue #15 targets).
 
     python benchmarks/identity.py [--seeds 5] [--data mall_customers.csv]
+    python benchmarks/identity.py --rows 200000 [--repeats 3]
 
 For each seed: run on the mall data; drop 20 customers, add 20, give 30 the income and spending
 of another segment's customer, shuffle; run again with ``previous`` set to the first run. Reports
 the share of unchanged customers keeping their segment id, how many moved customers changed
 segment, whether migration.csv accounts for every customer, and whether the matrix adds up.
-Also: the same table shuffled keeps every id and name.
+Also: the same table shuffled keeps every id and name. With ``--rows``: the cost of
+``previous`` on a generated table of that many rows (k = 5), median wall time with and without.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("CUSTSEG_SHARED", ROOT.parent / "shared")) / "data"
 
-from custseg import load, segment  # noqa: E402
+from custseg import load, sample_customers, segment  # noqa: E402
 from custseg.outputs.export import write_outputs  # noqa: E402
 from tests._changes import changed_table  # noqa: E402
 
@@ -63,11 +65,31 @@ def one(frame: pd.DataFrame, seed: int, features: str | None, folder: Path) -> d
     }
 
 
+def overhead(rows: int, repeats: int) -> None:
+    frame = sample_customers(rows, seed=1)
+    later = sample_customers(rows, seed=2)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = segment(frame, k=5).save(Path(tmp) / "m.skops")
+        times = {"without previous": [], "with previous": []}
+        for _ in range(repeats):
+            for name, extra in (("without previous", {}), ("with previous", {"previous": model})):
+                t0 = time.perf_counter()
+                segment(later, k=5, **extra)
+                times[name].append(time.perf_counter() - t0)
+    for name, values in times.items():
+        print(f"{rows:,} rows, {name}: median {statistics.median(values):.2f} s over {repeats}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--data", type=Path, default=SHARED / "mall_customers.csv")
+    parser.add_argument("--rows", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.rows:
+        overhead(args.rows, args.repeats)
+        return
     frame = load(args.data).frame
     with tempfile.TemporaryDirectory() as tmp:
         for features in (None, "income,spending"):
