@@ -13,6 +13,7 @@ from custseg.cli import app
 from custseg.exceptions import ConfigError, DataError
 from custseg.outputs.export import write_outputs
 from custseg.outputs.model_file import model_state
+from custseg.pipeline.identity import _numbering
 from custseg.pipeline.migration import migrate
 
 from ._changes import changed_table
@@ -241,3 +242,10 @@ def test_ids_follow_the_segments_when_their_sizes_change_order():
     assert id_of_each_group(fresh, after) != ids  # without previous the numbering changes
     assert id_of_each_group(matched, after) == ids
     assert [matched.names[i] for i in ids] == [first.names[i] for i in ids]
+
+
+def test_numbering_keeps_previous_ids_and_fills_free_ones_when_k_shrinks():
+    # fitted 0 was previous 1, fitted 1 was previous 0, fitted 2 appeared: ids after the old ones
+    assert _numbering({0: 1, 1: 0}, 3) == {0: 1, 1: 0, 2: 2}
+    # k went from 4 to 3: previous 3 cannot keep its id and takes the lowest free one
+    assert _numbering({0: 3, 1: 0, 2: 2}, 3) == {1: 0, 2: 2, 0: 1}

@@ -114,10 +114,13 @@ class Identity:
         for m in self.segments:
             if m.status == "carried":
                 renumbered = f" (was segment {m.previous_id})" if m.id != m.previous_id else ""
-                out.append(
-                    f"Segment {m.id} {m.name!r}{renumbered} carried over; its centre moved "
-                    f"{m.moved_share:.0%} of the way to the nearest other segment"
+                share = m.moved_share
+                moved = (
+                    ""
+                    if share is None
+                    else (f"; its centre moved {share:.0%} of the way to the nearest other segment")
                 )
+                out.append(f"Segment {m.id} {m.name!r}{renumbered} carried over{moved}")
             elif m.status == "appeared":
                 out.append(f"Segment {m.id} {m.name!r} is new: no segment of the previous run")
             else:
