@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.exceptions import DataError
+from custseg.text import plural
 
 MIGRATION_COLUMNS = (
     "previous_segment",
@@ -87,17 +88,18 @@ class Migration:
         lines = []
         if both:
             lines.append(
-                f"{c['stayed']:,} of the {both:,} customers in both runs "
+                f"{c['stayed']:,} of the {plural(both, 'customer')} in both runs "
                 f"({c['stayed'] / both:.0%}) stayed in their segment; "
                 f"{c['moved']:,} ({c['moved'] / both:.0%}) moved"
             )
         for m in self.moves()[:TOP_MOVES]:
             lines.append(
-                f"{m['customers']:,} customers ({m['share']:.0%}) moved from {m['from_name']} "
-                f"to {m['to_name']}"
+                f"{plural(m['customers'], 'customer')} ({m['share']:.0%}) moved from "
+                f"{m['from_name']} to {m['to_name']}"
             )
         lines.append(
-            f"{c['new']:,} customers are new and {c['gone']:,} are gone since the last run"
+            f"New since the last run: {plural(c['new'], 'customer')}; gone: "
+            f"{plural(c['gone'], 'customer')}"
         )
         return lines
 
@@ -194,8 +196,8 @@ def _by_id(frame: pd.DataFrame, which: str) -> pd.DataFrame:
     ids = frame["id"].astype("string").str.strip()
     if ids.isna().any():
         raise DataError(
-            f"{int(ids.isna().sum())} customers of the {which} run have no id; migration needs "
-            "an id for every customer"
+            f"{plural(int(ids.isna().sum()), 'customer')} of the {which} run without an id; "
+            "migration needs an id for every customer"
         )
     dup = ids[ids.duplicated()]
     if len(dup):
