@@ -250,3 +250,12 @@ def test_numbering_keeps_previous_ids_and_fills_free_ones_when_k_shrinks():
     assert _numbering({0: 1, 1: 0}, 3) == {0: 1, 1: 0, 2: 2}
     # k went from 4 to 3: previous 3 cannot keep its id and takes the lowest free one
     assert _numbering({0: 3, 1: 0, 2: 2}, 3) == {1: 0, 2: 2, 0: 1}
+
+
+def test_compare_without_previous_takes_the_same_id_as_the_same_segment(mall, tmp_path):
+    frame, first, folder = mall
+    write_outputs(segment(frame.iloc[::-1], features=FEATURES), tmp_path / "again")
+    result = runner.invoke(app, ["compare", str(folder), str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    assert "the same segment id is taken as the same segment" in " ".join(result.output.split())
+    assert "200 of the 200 customers in both runs (100%) stayed" in result.output
