@@ -104,7 +104,7 @@ def test_bad_option_is_reported_before_the_data_is_read(tmp_path):
 
 def test_commands_keep_their_names_and_order():
     group = typer.main.get_command(app)
-    names = ["run", "explore", "choose-k", "app", "predict", "rfm", "serve"]
+    names = ["run", "explore", "choose-k", "app", "predict", "rfm", "serve", "compare"]
     assert group.list_commands(typer.Context(group)) == names
 
 

@@ -23,13 +23,17 @@ from custseg.outputs.card import html_repr, text_repr
 from custseg.outputs.model_file import save_model
 from custseg.outputs.plot import SegmentationPlot
 from custseg.outputs.report import render_html
+from custseg.outputs.runs import FinishedRun, read_previous
 from custseg.outputs.summary import build_summary
 from custseg.pipeline.explain import SegmentProfile, describe, load_rules
 from custseg.pipeline.fit import distance_to_centre, fit
+from custseg.pipeline.identity import Identity, carry_names, match_segments, relabel
+from custseg.pipeline.migration import Migration, migrate
 from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare, with_roles
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
+from custseg.scoring.scorer import SegmentModel
 from custseg.text import plural
 
 Progress = Callable[[str, int, int], None]
@@ -72,6 +76,10 @@ class Segmentation:
         The options the run was given; ``options.replace(k=6)`` tries another k.
     created : str
         When the run finished (UTC, ISO 8601).
+    identity : Identity or None
+        With ``previous``: which segments were carried over, appeared or vanished.
+    migration : Migration or None
+        With a previous run that has customer ids: who moved between segments.
     """
 
     table: Table
@@ -88,6 +96,8 @@ class Segmentation:
     notes: list[str] = field(default_factory=list)
     options: SegmentOptions = field(default_factory=SegmentOptions)  # what the run was told
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    identity: Identity | None = None
+    migration: Migration | None = None
 
     # ------------------------------------------------------------ views
     @property
@@ -204,6 +214,7 @@ def segment(
     *,
     progress: Progress | None = None,
     k_choice: KChoice | None = None,
+    previous: str | Path | SegmentModel | FinishedRun | None = None,
     **settings: Any,
 ) -> Segmentation:
     """Segment customers with K-Means, end to end.
@@ -223,6 +234,13 @@ def segment(
         seed (its ``seg.k_choice``): reused, with its fitted models, instead of searching again,
         so trying another k gives the same result as a fresh run at a fraction of the cost.
         ``k_range`` is then ignored.
+    previous : path or SegmentModel, optional
+        An earlier run to keep segment identity with: its output folder, its model file, or a
+        model from :func:`custseg.load_model` (older model files work too). The new segments are
+        matched to its segments by their centres; matched segments keep their id and name (see
+        :mod:`custseg.pipeline.identity` for the distance rule). With its output folder (or the
+        model file inside it) and customer ids in both runs, ``migration`` says who moved.
+        With ``k="auto"`` the run keeps the previous number of segments.
 
     Returns
     -------
@@ -230,6 +248,10 @@ def segment(
     """
     options = SegmentOptions.build(options, **settings)
     rules = load_rules(options.rules)  # a bad rules file fails before any work
+    before = read_previous(previous) if previous is not None else None  # fails before any work
+    kept_k = before is not None and before.model is not None and options.k == "auto"
+    if kept_k:  # comparing runs: the same number of segments unless asked otherwise
+        options = options.replace(k=before.model.k)
     table = data if isinstance(data, Table) else load(data, id_column=options.id_column)
     table = with_roles(table, options)
     prepared = prepare(table, options)
@@ -243,7 +265,18 @@ def segment(
     )
     if progress:
         progress("fit segments", 1, 1)
-    return assemble(table, options, prepared, search, model, rules)
+    identity = None
+    if before is not None and before.model is not None:
+        rows = table.frame if prepared.keep is None else table.frame.loc[prepared.keep]
+        identity = match_segments(before.model, rows, model.labels_, prepared.plan)
+        model = relabel(model, identity.order)
+    seg = assemble(table, options, prepared, search, model, rules, identity, before)
+    if kept_k:
+        seg.notes.append(
+            f"kept the previous run's {seg.k} segments so they can be matched (the "
+            f"recommendation for this data is k={search.choice.recommended}); set k to change it"
+        )
+    return seg
 
 
 def assemble(
@@ -253,8 +286,11 @@ def assemble(
     search: Search,
     model: Segmenter,
     rules: dict,
+    identity: Identity | None = None,
+    before: FinishedRun | None = None,
 ) -> Segmentation:
-    """Labels and distances per input row, segment profiles, and the run's parameters."""
+    """Labels and distances per input row, segment profiles, and the run's parameters; with a
+    previous run, carried-over names and the customers' migration."""
     Z, keep, notes = prepared.Z, prepared.keep, list(prepared.notes)
     k, sample = search.k, search.sample
     if sample is not None:
@@ -279,6 +315,8 @@ def assemble(
         gender=table.frame[gender_cols[0]] if gender_cols else None,
         rules=rules,
     )
+    if identity is not None:
+        carry_names(profiles, identity)
     params = {
         "k": k,
         "k_range": search.choice.ks,
@@ -292,6 +330,22 @@ def assemble(
         "k_search_seed": options.seed,
         "dtype": str(Z.dtype),
     }
+    if before is not None:
+        params["previous"] = before.source
+    names = {p.id: p.name for p in profiles}
+    migration = _migration(table, labels, names, identity, before)
+    if before is not None and migration is None:
+        notes.append(
+            "no migration between the runs: "
+            + (
+                "this table has no customer id column (name it with id_column)"
+                if table.id_column is None
+                else "give the previous run's output folder, with its segments.csv, rather "
+                "than a model file alone"
+                if before.summary is None
+                else "the previous run had no customer id column"
+            )
+        )
     result = Segmentation(
         table=table,
         plan=prepared.plan,
@@ -306,6 +360,35 @@ def assemble(
         params=params,
         notes=notes,
         options=options,
+        identity=identity,
+        migration=migration,
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result
+
+
+def _migration(
+    table: Table,
+    labels: np.ndarray,
+    names: dict[int, str],
+    identity: Identity | None,
+    before: FinishedRun | None,
+) -> Migration | None:
+    """Who moved, when the previous run's customers are known and both runs have ids."""
+    if before is None or before.assignments is None or table.id_column is None:
+        return None
+    current = pd.DataFrame(
+        {
+            "id": table.frame[table.id_column].astype("string").to_numpy(),
+            "segment": pd.array(np.where(labels >= 0, labels, 0), dtype="Int64"),
+        }
+    )
+    current.loc[labels < 0, "segment"] = pd.NA
+    return migrate(
+        before.assignments,
+        current,
+        id_column=table.id_column,
+        previous_names=before.names,
+        names=names,
+        carried=identity.carried if identity is not None else None,
+    )

@@ -18,6 +18,7 @@ from custseg.read.compressed import compression_of
 
 TOKEN_ENV = "CUSTSEG_APP_TOKEN"
 DATA_DIR_ENV = "CUSTSEG_APP_DATA_DIR"
+PREVIOUS_ENV = "CUSTSEG_APP_PREVIOUS"  # a previous run every segmentation is matched to
 MIN_TOKEN_LENGTH = 16
 DEFAULT_MAX_UPLOAD_MB = 200  # Streamlit's own default
 # Table-like files only: a secrets file such as .env is never offered and never read.
@@ -48,6 +49,7 @@ def launch_environment(
     loopback: bool,
     data_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    previous: Path | None = None,
 ) -> dict[str, str]:
     """The environment to start the dashboard with; raise when the token rule is broken.
 
@@ -61,6 +63,8 @@ def launch_environment(
         The only folder whose tables the page may read; without it, no server paths at all.
     environ : mapping, optional
         The environment to start from (``os.environ`` by default).
+    previous : Path, optional
+        A previous run (output folder or model file) every segmentation is matched to.
     """
     env = dict(os.environ if environ is None else environ)
     token = expected_token(env)
@@ -82,6 +86,9 @@ def launch_environment(
         if not folder.is_dir():
             raise SourceError(f"The data folder {str(data_dir)!r} is not a folder; check the path")
         env[DATA_DIR_ENV] = str(folder)
+    env.pop(PREVIOUS_ENV, None)
+    if previous is not None:
+        env[PREVIOUS_ENV] = str(previous.expanduser().resolve())
     return env
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import tempfile
 import threading
 from collections import OrderedDict
@@ -22,12 +23,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from custseg.app.access import DEFAULT_MAX_UPLOAD_MB, TABLE_SUFFIXES, list_tables, resolve_table
+from custseg.app.access import (
+    DEFAULT_MAX_UPLOAD_MB,
+    PREVIOUS_ENV,
+    TABLE_SUFFIXES,
+    list_tables,
+    resolve_table,
+)
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import write_csv
 from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
+from custseg.outputs.runs import FinishedRun, read_previous
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view, set_roles
 from custseg.read.compressed import COMPRESSIONS
@@ -228,8 +236,19 @@ def overview(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> pd.
 # ---------------------------------------------------------------- segmenting
 
 
+def previous_run() -> FinishedRun | None:
+    """The previous run ``custseg app --previous`` named, read once per server."""
+    path = os.environ.get(PREVIOUS_ENV)
+    return _read_previous(path) if path else None
+
+
+@st.cache_resource(show_spinner=False)
+def _read_previous(path: str) -> FinishedRun:
+    return read_previous(path)
+
+
 def search_key(loaded: Loaded, table: Table, options: SegmentOptions) -> tuple:
-    return (loaded.key, tuple(table.roles.items()), options)
+    return (loaded.key, tuple(table.roles.items()), options, os.environ.get(PREVIOUS_ENV))
 
 
 def is_searched(key: tuple) -> bool:
@@ -242,7 +261,7 @@ def search(
     """The recommended segmentation and its k search, computed once per key."""
     found = _searches().get(key)
     if found is None:
-        found = segment(table, options, progress=progress)
+        found = segment(table, options, progress=progress, previous=previous_run())
         _searches().put(key, found)
     return found
 
@@ -253,7 +272,9 @@ def at_k(key: tuple, base: Segmentation, k: int) -> Segmentation:
         return base
     found = _fits().get((key, k))
     if found is None:
-        found = segment(base.table, base.options.replace(k=k), k_choice=base.k_choice)
+        found = segment(
+            base.table, base.options.replace(k=k), k_choice=base.k_choice, previous=previous_run()
+        )
         _fits().put((key, k), found)
     return found
 

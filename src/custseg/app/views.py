@@ -18,7 +18,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from custseg.app import access, charts, state
+from custseg.app import access, changes, charts, state
 from custseg.exceptions import CustsegError, DataError
 from custseg.outputs.report._common import segment_colors
 from custseg.pipeline.options import SegmentOptions
@@ -413,7 +413,9 @@ def results(result: Result) -> None:
         "Profiles": profiles_tab,
         "Choosing k": choosing_k_tab,
     }
-    for name, tab in zip(VIEWS, st.tabs(VIEWS, key="view", on_change="rerun"), strict=True):
+    views = VIEWS + (changes.TAB,) * (result.seg.identity is not None)
+    draw[changes.TAB] = changes.changes_tab
+    for name, tab in zip(views, st.tabs(views, key="view", on_change="rerun"), strict=True):
         if tab.open:
             with tab:
                 if name == "Data":

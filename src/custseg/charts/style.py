@@ -35,6 +35,7 @@ class Charts:
     overview: list[Chart] = field(default_factory=list)
     choosing_k: list[Chart] = field(default_factory=list)
     segments: list[Chart] = field(default_factory=list)
+    previous: list[Chart] = field(default_factory=list)  # compared with a previous run
     points_shown: int = 0
     points_total: int = 0
     silhouette_sample: int | None = None

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from custseg import __version__
-from custseg.cli import choose_k, dashboard, explore, predict, rfm, run, serve
+from custseg.cli import choose_k, compare, dashboard, explore, predict, rfm, run, serve
 
 app = typer.Typer(
     name="custseg",
@@ -53,6 +53,7 @@ app.add_typer(dashboard.app)
 app.add_typer(predict.app)
 app.add_typer(rfm.app)
 app.add_typer(serve.app)
+app.add_typer(compare.app)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

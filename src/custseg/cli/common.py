@@ -266,6 +266,8 @@ _WHAT = {
     "report.html": "the report: open it in a browser",
     "rfm_features.csv": "RFM features and scores of each customer",
     "manifest.json": "the list of files that make up this run",
+    "migration.csv": "each customer's previous and new segment",
+    "migration.json": "who moved between segments, as in summary.json",
 }
 
 

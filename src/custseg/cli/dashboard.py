@@ -71,11 +71,21 @@ def app_command(
     max_upload_mb: Annotated[
         int, typer.Option("--max-upload-mb", help="Largest file a user may upload, in MB.", min=1)
     ] = access.DEFAULT_MAX_UPLOAD_MB,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="A previous run's --out folder or model.skops: keep its segment ids and names.",
+            exists=True,
+        ),
+    ] = None,
 ) -> None:
     """Open the interactive dashboard: load a table, try features and k, download segments."""
     with errors():
         exceptions.require("streamlit", "app")
-        environ = access.launch_environment(host, loopback=is_loopback(host), data_dir=data_dir)
+        environ = access.launch_environment(
+            host, loopback=is_loopback(host), data_dir=data_dir, previous=previous
+        )
         signing = "sign-in required" if access.expected_token(environ) else "no sign-in"
         folder = environ.get(access.DATA_DIR_ENV)
         console.print(

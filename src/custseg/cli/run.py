@@ -42,6 +42,7 @@ from custseg.cli.common import (
     progress_bar,
     split_list,
 )
+from custseg.cli.compare import PreviousOpt, print_changes
 from custseg.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def run(
         str | None,
         typer.Option("--spark-output", help="Where Spark writes assignments (Parquet)."),
     ] = None,
+    previous: PreviousOpt = None,
 ) -> None:
     """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
     with errors():
@@ -129,6 +131,8 @@ def run(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
             write_url=write_url, spark=engine == "spark",
         )  # fmt: skip
+        if engine == "spark" and previous is not None:
+            raise ConfigError("--previous does not work with --engine spark yet; run without it")
         if engine == "spark":
             seg, written = _run_spark(
                 data, table, query, options, out_dir, force, quiet,
@@ -145,14 +149,16 @@ def run(
                         "--write-table needs a customer id column to write; name it with "
                         "--id-column"
                     )
-                seg = segmentation.segment(loaded, options, progress=callback)
+                seg = segmentation.segment(loaded, options, progress=callback, previous=previous)
                 written = export.write_outputs(
                     seg,
                     out_dir,
                     force=force,
                     png=png,
                     raw_csv=raw_csv,
-                    step=output_steps(callback, 4 + (png is not None)),
+                    step=output_steps(
+                        callback, 4 + (png is not None) + (seg.migration is not None)
+                    ),
                 )
         if target is not None:
             written[f"table {write_table}"] = writeback.write_back(
@@ -166,6 +172,8 @@ def run(
             )
         if not quiet:
             print_segments(seg)
+            if previous is not None:
+                print_changes(seg.summary())
             print_written(written)
 
 

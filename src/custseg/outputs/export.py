@@ -243,6 +243,9 @@ def write_outputs(
 
     out_dir = Path(out_dir)
     extra = dict(extra or {})
+    if seg.migration is not None:  # run with a previous run's customers: who moved
+        migration = seg.migration.customers
+        extra.setdefault("migration.csv", lambda path: write_csv(migration, path, raw=raw_csv))
     names = [*OUTPUTS, *extra]
     check_free([out_dir / name for name in names], force)
     say = step or (lambda _name: None)

@@ -69,4 +69,8 @@ def build_summary(seg: Segmentation) -> dict:
         "notes": seg.notes,
         "versions": versions(),
     }
+    if seg.identity is not None:  # run with a previous model: what was carried over
+        summary["identity"] = seg.identity.summary()
+    if seg.migration is not None:  # and the previous run's customers: who moved
+        summary["migration"] = seg.migration.summary()
     return json_ready(summary)

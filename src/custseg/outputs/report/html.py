@@ -134,6 +134,9 @@ def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
         "cards": [_card(numeric, p, colors[p["id"]], gender_colors) for p in summary["segments"]],
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
         "clv": _clv(summary, colors) if "clv" in summary else None,
+        "identity": summary.get("identity"),
+        "migration": summary.get("migration"),
+        "previous_charts": chart_entries(charts.previous, "previous"),
         "version": summary["versions"]["custseg"],
         "plotly_js": plotly_js(),
     }

@@ -26,6 +26,7 @@ from custseg.outputs.report.figures.data import (
     pairs,
     scatter_matrix,
 )
+from custseg.outputs.report.figures.migration import migration_heatmap
 from custseg.outputs.report.figures.segments import (
     pca_view,
     profile_heatmap,
@@ -52,6 +53,7 @@ __all__ = [
     "feature_histograms",
     "gender_mix",
     "metrics_by_k",
+    "migration_heatmap",
     "pairs",
     "pca_view",
     "profile_heatmap",
@@ -84,6 +86,7 @@ def draw_charts(summary: dict, data: ChartData) -> Charts:
             scatter_3d(summary, data, colors),
             pca_view(summary, data, colors),
         ),
+        previous=present(migration_heatmap(summary)),
         points_shown=len(data.positions),
         points_total=data.n_used,
         silhouette_sample=silhouette[1] if silhouette else None,
