@@ -33,7 +33,7 @@ from custseg.rfm.options import RFMOptions
 
 VALUE_COLUMNS = ("expected_purchases", "p_alive", "expected_avg_spend", "clv")
 DAYS_PER_MONTH = 365.25 / 12
-STEPS = 4  # progress steps: purchase model, spend model, predictions, customer value
+STEPS = 4  # progress steps: loading, purchases, spend, predictions
 
 
 def customer_value(
@@ -55,7 +55,8 @@ def customer_value(
     seed : int
         Random seed for sampling (``clv_method="mcmc"``).
     progress : callable(step, done, total), optional
-        Called as each of the four steps ends.
+        Called as each of the four steps starts (loading, purchases, spend, predictions) and
+        when all are done.
 
     Returns
     -------
@@ -67,20 +68,23 @@ def customer_value(
     weeks = _weeks(features)
     spend = _spend_data(features)
     fit = _fit_kwargs(options.clv_method, seed)
-    with _quiet():
-        clv = require("pymc_marketing.clv", "clv")
-        flat = require("pymc_extras.prior", "clv").Prior("HalfFlat")  # MAP is then the MLE
+    step("customer value: loading the models")
+    with _quiet_models() as (clv, prior):
+        step(
+            "customer value: fitting purchases"
+            + (" (sampling, minutes)" if fit["method"] == "mcmc" else "")
+        )
+        flat = prior.Prior("HalfFlat")  # flat priors: MAP is then the maximum-likelihood fit
         purchases = clv.BetaGeoModel(model_config=dict.fromkeys(("r", "alpha", "a", "b"), flat))
         purchases.fit(data=weeks, **fit)
-        step("customer value: purchase model")
+        step("customer value: fitting spend")
         spending = clv.GammaGammaModel()
         spending.fit(data=spend.loc[spend["monetary_value"] > 0], **fit)
-        step("customer value: spend model")
+        step("customer value: predicting")
         horizon = options.horizon / 7
         expected = _mean(purchases.expected_purchases(weeks, future_t=horizon))
         alive = _mean(purchases.expected_probability_alive(weeks))
         avg_spend = _mean(spending.expected_customer_spend(spend))
-        step("customer value: predictions")
         months = max(1, round(options.horizon / DAYS_PER_MONTH))
         value = clv.customer_lifetime_value(
             purchases,
@@ -89,7 +93,7 @@ def customer_value(
             discount_rate=(1 + options.discount_rate) ** (1 / 12) - 1,  # the library's is monthly
             time_unit="W",
         )
-        step("customer value: lifetime value")
+    step("customer value: done")
     table = pd.DataFrame(
         {
             "expected_purchases": expected,
@@ -183,25 +187,30 @@ def _stepper(progress: Callable[[str, int, int], None] | None) -> Callable[[str]
     done = 0
 
     def step(name: str) -> None:
+        """Say what starts now, after ``done`` steps."""
         nonlocal done
-        done += 1
         if progress:
             progress(name, done, STEPS)
+        done += 1
 
     return step
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """PyMC's info logging and its libraries' future-change warnings are not for the analyst."""
-    loggers = [logging.getLogger(name) for name in ("pymc", "pytensor", "pymc_marketing")]
-    levels = [log.level for log in loggers]
-    for log in loggers:
-        log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for log, level in zip(loggers, levels, strict=True):
-            log.setLevel(level)
+def _quiet_models() -> Iterator[tuple[Any, Any]]:
+    """PyMC-Marketing's models and priors (or which extra to install), with PyMC's info logging
+    and its libraries' future-change warnings silenced: they are not for the analyst."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clv = require("pymc_marketing.clv", "clv")
+        prior = require("pymc_extras.prior", "clv")
+        # After the import: PyMC sets its own logger's level when it is first imported.
+        loggers = [logging.getLogger(name) for name in ("pymc", "pytensor", "pymc_marketing")]
+        levels = [log.level for log in loggers]
+        for log in loggers:
+            log.setLevel(logging.ERROR)
+        try:
+            yield clv, prior
+        finally:
+            for log, level in zip(loggers, levels, strict=True):
+                log.setLevel(level)
