@@ -15,9 +15,12 @@ from custseg.cli.common import (
     KRangeOpt,
     NInitOpt,
     OutDirOpt,
+    PngOpt,
     QuietOpt,
+    RawCsvOpt,
     ScaleOpt,
     SeedOpt,
+    SheetOpt,
     errors,
     lazy,
     out,
@@ -114,6 +117,7 @@ def rfm(
             "--clv-method", help="map (fast, default) or mcmc (samples the uncertainty; slow)."
         ),
     ] = "map",
+    sheet: SheetOpt = None,
     features: FeaturesOpt = None,
     k: KOpt = "auto",
     k_range: KRangeOpt = "2..10",
@@ -126,6 +130,8 @@ def rfm(
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
     engine: EngineOpt = "auto",
+    png: PngOpt = None,
+    raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -143,7 +149,7 @@ def rfm(
                 transactions,
                 rfm=rfm_pipeline.RFMOptions(
                     customer=customer, date=date, amount=amount, quantity=quantity, price=price,
-                    invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns,
+                    invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns, sheet=sheet,
                     clv=clv, horizon=horizon, discount_rate=discount_rate, clv_method=clv_method,
                 ),  # fmt: skip
                 progress=callback,
@@ -155,7 +161,9 @@ def rfm(
                 seg,
                 out_dir,
                 force=force,
-                step=output_steps(callback, 5),
+                png=png,
+                raw_csv=raw_csv,
+                step=output_steps(callback, 5 + (png is not None)),
                 extra={rfm_file: lambda path: export.write_csv(seg.rfm_table, path)},
             )
         if not quiet:

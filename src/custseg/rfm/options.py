@@ -47,6 +47,14 @@ def returns_rule(name: str, value: Any) -> str:
     return value
 
 
+def sheet_name(name: str, value: Any) -> str | int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise OptionError(name, f"{{option}} must be a sheet name or position, not {_shown(value)}")
+
+
 def true_or_false(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise OptionError(name, f"{{option}} must be True or False, not {_shown(value)}")
@@ -151,6 +159,8 @@ class RFMOptions:
     clv_method : {"map", "mcmc"}
         ``map`` (default): the most likely parameters, in seconds. ``mcmc``: sample the
         parameters' uncertainty (minutes) and average over it.
+    sheet : str or int, optional
+        The Excel sheet holding the transactions (name or 0-based position); the first by default.
     """
 
     customer: str | None = None
@@ -166,6 +176,7 @@ class RFMOptions:
     horizon: int = 365
     discount_rate: float = 0.1
     clv_method: str = "map"
+    sheet: str | int | None = None
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         **dict.fromkeys(ROLES_ORDER, optional_text),
@@ -175,6 +186,7 @@ class RFMOptions:
         "horizon": horizon_days,
         "discount_rate": yearly_rate,
         "clv_method": clv_method_rule,
+        "sheet": sheet_name,
     }
 
     def __post_init__(self) -> None:
