@@ -69,13 +69,16 @@ def customer_value(
     spend = _spend_data(features)
     fit = _fit_kwargs(options.clv_method, seed)
     step("customer value: loading the models")
-    with _quiet_models() as (clv, prior):
+    with _quiet_models(sampling=fit["method"] == "mcmc") as (clv, prior):
         step(
             "customer value: fitting purchases"
             + (" (sampling, minutes)" if fit["method"] == "mcmc" else "")
         )
-        flat = prior.Prior("HalfFlat")  # flat priors: MAP is then the maximum-likelihood fit
-        purchases = clv.BetaGeoModel(model_config=dict.fromkeys(("r", "alpha", "a", "b"), flat))
+        # MAP: flat priors, so it is the maximum-likelihood fit. Sampling needs proper priors
+        # (flat ones let a and b drift off to infinity): PyMC-Marketing's own, weakly informative.
+        flat = prior.Prior("HalfFlat")
+        config = dict.fromkeys(("r", "alpha", "a", "b"), flat) if fit["method"] == "map" else None
+        purchases = clv.BetaGeoModel(model_config=config)
         purchases.fit(data=weeks, **fit)
         step("customer value: fitting spend")
         spending = clv.GammaGammaModel()
@@ -109,7 +112,8 @@ def customer_value(
         "method": "MAP" if options.clv_method == "map" else "MCMC sampling",
         "method_note": "flat priors, so MAP is the maximum-likelihood fit"
         if options.clv_method == "map"
-        else "parameters are posterior means of 2 chains of 500 draws",
+        else "PyMC-Marketing's default priors; parameters are posterior means of 2 chains of "
+        "500 draws",
         "parameters": params,
         "time_unit": "weeks: r and alpha describe purchases per week; v is in the currency of "
         "the amounts; a, b, p and q have no unit",
@@ -197,15 +201,19 @@ def _stepper(progress: Callable[[str, int, int], None] | None) -> Callable[[str]
 
 
 @contextlib.contextmanager
-def _quiet_models() -> Iterator[tuple[Any, Any]]:
-    """PyMC-Marketing's models and priors (or which extra to install), with PyMC's info logging
-    and its libraries' future-change warnings silenced: they are not for the analyst."""
+def _quiet_models(sampling: bool = False) -> Iterator[tuple[Any, Any]]:
+    """PyMC-Marketing's models and priors (or which extra to install), with its libraries'
+    future-change warnings silenced: they are not for the analyst. PyMC's own messages are
+    silenced too, except when sampling, where they report progress and convergence problems."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clv = require("pymc_marketing.clv", "clv")
         prior = require("pymc_extras.prior", "clv")
         # After the import: PyMC sets its own logger's level when it is first imported.
-        loggers = [logging.getLogger(name) for name in ("pymc", "pytensor", "pymc_marketing")]
+        names = (
+            ("pytensor", "pymc_marketing") if sampling else ("pymc", "pytensor", "pymc_marketing")
+        )
+        loggers = [logging.getLogger(name) for name in names]
         levels = [log.level for log in loggers]
         for log in loggers:
             log.setLevel(logging.ERROR)
