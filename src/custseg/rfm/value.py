@@ -33,7 +33,7 @@ from custseg.rfm.options import RFMOptions
 
 VALUE_COLUMNS = ("expected_purchases", "p_alive", "expected_avg_spend", "clv")
 DAYS_PER_MONTH = 365.25 / 12
-STEPS = 4  # progress steps: purchase model, spend model, predictions, customer value
+STEPS = 4  # progress steps: loading, purchases, spend, predictions
 
 
 def customer_value(
@@ -55,7 +55,8 @@ def customer_value(
     seed : int
         Random seed for sampling (``clv_method="mcmc"``).
     progress : callable(step, done, total), optional
-        Called as each of the four steps ends.
+        Called as each of the four steps starts (loading, purchases, spend, predictions) and
+        when all are done.
 
     Returns
     -------
@@ -67,20 +68,26 @@ def customer_value(
     weeks = _weeks(features)
     spend = _spend_data(features)
     fit = _fit_kwargs(options.clv_method, seed)
-    with _quiet():
-        clv = require("pymc_marketing.clv", "clv")
-        flat = require("pymc_extras.prior", "clv").Prior("HalfFlat")  # MAP is then the MLE
-        purchases = clv.BetaGeoModel(model_config=dict.fromkeys(("r", "alpha", "a", "b"), flat))
+    step("customer value: loading the models")
+    with _quiet_models(sampling=fit["method"] == "mcmc") as (clv, prior):
+        step(
+            "customer value: fitting purchases"
+            + (" (sampling, minutes)" if fit["method"] == "mcmc" else "")
+        )
+        # MAP: flat priors, so it is the maximum-likelihood fit. Sampling needs proper priors
+        # (flat ones let a and b drift off to infinity): PyMC-Marketing's own, weakly informative.
+        flat = prior.Prior("HalfFlat")
+        config = dict.fromkeys(("r", "alpha", "a", "b"), flat) if fit["method"] == "map" else None
+        purchases = clv.BetaGeoModel(model_config=config)
         purchases.fit(data=weeks, **fit)
-        step("customer value: purchase model")
+        step("customer value: fitting spend")
         spending = clv.GammaGammaModel()
         spending.fit(data=spend.loc[spend["monetary_value"] > 0], **fit)
-        step("customer value: spend model")
+        step("customer value: predicting")
         horizon = options.horizon / 7
         expected = _mean(purchases.expected_purchases(weeks, future_t=horizon))
         alive = _mean(purchases.expected_probability_alive(weeks))
         avg_spend = _mean(spending.expected_customer_spend(spend))
-        step("customer value: predictions")
         months = max(1, round(options.horizon / DAYS_PER_MONTH))
         value = clv.customer_lifetime_value(
             purchases,
@@ -89,7 +96,7 @@ def customer_value(
             discount_rate=(1 + options.discount_rate) ** (1 / 12) - 1,  # the library's is monthly
             time_unit="W",
         )
-        step("customer value: lifetime value")
+    step("customer value: done")
     table = pd.DataFrame(
         {
             "expected_purchases": expected,
@@ -105,7 +112,8 @@ def customer_value(
         "method": "MAP" if options.clv_method == "map" else "MCMC sampling",
         "method_note": "flat priors, so MAP is the maximum-likelihood fit"
         if options.clv_method == "map"
-        else "parameters are posterior means of 2 chains of 500 draws",
+        else "PyMC-Marketing's default priors; parameters are posterior means of 2 chains of "
+        "500 draws",
         "parameters": params,
         "time_unit": "weeks: r and alpha describe purchases per week; v is in the currency of "
         "the amounts; a, b, p and q have no unit",
@@ -183,25 +191,34 @@ def _stepper(progress: Callable[[str, int, int], None] | None) -> Callable[[str]
     done = 0
 
     def step(name: str) -> None:
+        """Say what starts now, after ``done`` steps."""
         nonlocal done
-        done += 1
         if progress:
             progress(name, done, STEPS)
+        done += 1
 
     return step
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """PyMC's info logging and its libraries' future-change warnings are not for the analyst."""
-    loggers = [logging.getLogger(name) for name in ("pymc", "pytensor", "pymc_marketing")]
-    levels = [log.level for log in loggers]
-    for log in loggers:
-        log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for log, level in zip(loggers, levels, strict=True):
-            log.setLevel(level)
+def _quiet_models(sampling: bool = False) -> Iterator[tuple[Any, Any]]:
+    """PyMC-Marketing's models and priors (or which extra to install), with its libraries'
+    future-change warnings silenced: they are not for the analyst. PyMC's own messages are
+    silenced too, except when sampling, where they report progress and convergence problems."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clv = require("pymc_marketing.clv", "clv")
+        prior = require("pymc_extras.prior", "clv")
+        # After the import: PyMC sets its own logger's level when it is first imported.
+        names = (
+            ("pytensor", "pymc_marketing") if sampling else ("pymc", "pytensor", "pymc_marketing")
+        )
+        loggers = [logging.getLogger(name) for name in names]
+        levels = [log.level for log in loggers]
+        for log in loggers:
+            log.setLevel(logging.ERROR)
+        try:
+            yield clv, prior
+        finally:
+            for log, level in zip(loggers, levels, strict=True):
+                log.setLevel(level)
