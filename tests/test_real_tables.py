@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from custseg import SegmentOptions, load, segment
 from custseg.cli import app
+from custseg.exceptions import DataError
 from custseg.read import date_order, parse_dates
 
 runner = CliRunner()
@@ -102,6 +103,8 @@ def test_the_library_takes_the_same_roles():
     seg = segment(campaign(), SegmentOptions(k=3, roles={"ID": "numeric", "Income": "ignore"}))
     assert "ID" in seg.features and "Income" not in seg.features
     assert seg.table.id_column is None
+    with pytest.raises(DataError, match=r"'Income' is set to be ignored \(--role\)"):
+        segment(campaign(), k=3, features="Income,MntWines", roles={"Income": "ignore"})
 
 
 @pytest.mark.parametrize(
