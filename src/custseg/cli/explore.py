@@ -21,6 +21,7 @@ from custseg.cli.common import (
     out,
 )
 from custseg.exceptions import ConfigError
+from custseg.text import plural
 
 if TYPE_CHECKING:
     from custseg import read
@@ -63,7 +64,10 @@ def explore(
             data, id_column, sheet, db_table, query, header_row=header_row, roles=roles
         )
         frame = table.frame
-        out.print(f"[bold]{table.source}[/]: {len(frame)} rows, {frame.shape[1]} columns")
+        out.print(
+            f"[bold]{table.source}[/]: {plural(len(frame), 'row')}, "
+            f"{plural(frame.shape[1], 'column')}"
+        )
         for note in table.notes:
             out.print(f"[dim]note: {note}[/]", highlight=False)
         rt = RichTable(title="Columns")

@@ -35,6 +35,7 @@ def read_transactions(
     delimiter: str | None = None,
     encoding: str | None = None,
     columns: dict[str, str | None] | None = None,
+    sheet: str | int | None = None,
 ) -> tuple[pa.Table, list[str]]:
     """Read a transactions table into Arrow, without guessing types for id-like columns.
 
@@ -48,6 +49,8 @@ def read_transactions(
     columns : dict, optional
         Role -> column name as the user gave it (``customer``, ``date``, ``invoice``, ...); those
         columns are read as text so ids such as ``00042`` keep their zeros.
+    sheet : str or int, optional
+        The Excel sheet to read; the first by default.
 
     Returns
     -------
@@ -72,7 +75,7 @@ def read_transactions(
         except Exception as exc:  # pyarrow raises its own family on damaged files
             raise SourceError(f"Could not read '{path}' as Parquet: {error_text(exc)}") from exc
     if suffix in (".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson"):
-        table = load(path)
+        table = load(path, sheet=sheet)
         return arrow_from_pandas(table.frame), notes + table.notes
     return _read_text(path, delimiter, encoding, columns or {}, notes), notes
 

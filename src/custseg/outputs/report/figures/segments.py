@@ -26,6 +26,7 @@ from custseg.outputs.report.figures.base import (
     log_ticks,
     on_log_scale,
     style,
+    wrapped,
 )
 
 
@@ -300,11 +301,14 @@ def segment_sizes(summary: dict, colors: dict[int, str]) -> Chart | None:
             hovertemplate="%{y}<br>%{x:,} customers<extra></extra>",
         )
     )
-    height = max(260, 38 * len(segments) + 100)
+    # Long names (many features) wrap onto lines: a narrow dashboard column would cut them.
+    names = [esc(p["name"]) for p in segments]
+    labels = [wrapped(p["name"]) for p in segments]
+    height = max(260, 38 * len(segments) + 16 * sum(t.count("<br>") for t in labels) + 100)
     style(fig, height)
     fig.update_layout(
         xaxis={"title": {"text": "customers"}},
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True, "tickvals": names, "ticktext": labels},
     )
     return Chart(
         "sizes",
