@@ -248,11 +248,18 @@ def test_charts_of_logged_features_use_a_log_scale_in_original_units():
     seg = segment(credit_card(), k=3, log="auto", features="BALANCE,PURCHASES,PRC_FULL_PAYMENT")
     charts = {c.key: c for c in build_charts(seg).overview + build_charts(seg).segments}
     scatter = charts["scatter2d"].figure
-    assert scatter.layout.xaxis.title.text == "BALANCE (log scale)"
-    assert "1k" in scatter.layout.xaxis.ticktext
-    points = scatter.data[0]
-    # drawn on the model's log1p scale; the hover shows the original amounts
-    np.testing.assert_allclose(np.log1p(points.customdata[:, 0]), points.x, rtol=1e-5)
+    points, logged = scatter.data[0], 0
+    for j, axis in enumerate(("xaxis", "yaxis")):  # the axes that separate the segments best
+        title = scatter.layout[axis].title.text
+        name = title.removesuffix(" (log scale)")
+        assert (title != name) == (name in seg.plan.log)
+        if name in seg.plan.log:
+            logged += 1
+            assert "1k" in scatter.layout[axis].ticktext
+            # drawn on the model's log1p scale; the hover shows the original amounts
+            drawn = points.x if axis == "xaxis" else points.y
+            np.testing.assert_allclose(np.log1p(points.customdata[:, j]), drawn, rtol=1e-5)
+    assert logged  # two of the three features are logged: every pair shows one
     histograms = charts["distributions"].figure
     titles = [a.text for a in histograms.layout.annotations]
     assert titles == ["BALANCE (log scale)", "PURCHASES (log scale)", "PRC_FULL_PAYMENT"]
@@ -292,5 +299,6 @@ def test_png_scatter_of_logged_features_uses_a_log_scale():
     summary = seg.summary()
     fig = static._scatter(summary, ChartData.from_result(seg), summary_colors(summary))
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "BALANCE (log scale)" and ax.get_xscale() == "function"
+    assert ax.get_xlabel() in ("BALANCE (log scale)", "PURCHASES (log scale)")
+    assert ax.get_xscale() == ax.get_yscale() == "function"
     assert "1k" in [t.get_text() for t in ax.get_xticklabels()]
