@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from custseg import SegmentOptions, load, segment
 from custseg.cli import app
+from custseg.exceptions import DataError
 from custseg.read import date_order, parse_dates
 
 runner = CliRunner()
@@ -102,6 +103,8 @@ def test_the_library_takes_the_same_roles():
     seg = segment(campaign(), SegmentOptions(k=3, roles={"ID": "numeric", "Income": "ignore"}))
     assert "ID" in seg.features and "Income" not in seg.features
     assert seg.table.id_column is None
+    with pytest.raises(DataError, match=r"'Income' is set to be ignored \(--role\)"):
+        segment(campaign(), k=3, features="Income,MntWines", roles={"Income": "ignore"})
 
 
 @pytest.mark.parametrize(
@@ -245,20 +248,18 @@ def test_charts_of_logged_features_use_a_log_scale_in_original_units():
     seg = segment(credit_card(), k=3, log="auto", features="BALANCE,PURCHASES,PRC_FULL_PAYMENT")
     charts = {c.key: c for c in build_charts(seg).overview + build_charts(seg).segments}
     scatter = charts["scatter2d"].figure
-    points = scatter.data[0]
-    # the axes are the features that separate the segments best: any two of the three
-    for axis, drawn, column in (
-        (scatter.layout.xaxis, points.x, 0),
-        (scatter.layout.yaxis, points.y, 1),
-    ):
-        original = points.customdata[:, column]
-        if axis.title.text in ("BALANCE (log scale)", "PURCHASES (log scale)"):
-            assert "1k" in axis.ticktext
+    points, logged = scatter.data[0], 0
+    for j, axis in enumerate(("xaxis", "yaxis")):  # the axes that separate the segments best
+        title = scatter.layout[axis].title.text
+        name = title.removesuffix(" (log scale)")
+        assert (title != name) == (name in seg.plan.log)
+        if name in seg.plan.log:
+            logged += 1
+            assert "1k" in scatter.layout[axis].ticktext
             # drawn on the model's log1p scale; the hover shows the original amounts
-            np.testing.assert_allclose(np.log1p(original), drawn, rtol=1e-5)
-        else:
-            assert axis.title.text == "PRC_FULL_PAYMENT" and axis.ticktext is None
-            np.testing.assert_allclose(original, drawn, rtol=1e-5)
+            drawn = points.x if axis == "xaxis" else points.y
+            np.testing.assert_allclose(np.log1p(points.customdata[:, j]), drawn, rtol=1e-5)
+    assert logged  # two of the three features are logged: every pair shows one
     histograms = charts["distributions"].figure
     titles = [a.text for a in histograms.layout.annotations]
     assert titles == ["BALANCE (log scale)", "PURCHASES (log scale)", "PRC_FULL_PAYMENT"]
@@ -299,5 +300,5 @@ def test_png_scatter_of_logged_features_uses_a_log_scale():
     fig = static._scatter(summary, ChartData.from_result(seg), summary_colors(summary))
     ax = fig.axes[0]
     assert ax.get_xlabel() in ("BALANCE (log scale)", "PURCHASES (log scale)")
-    assert ax.get_xscale() == "function"
+    assert ax.get_xscale() == ax.get_yscale() == "function"
     assert "1k" in [t.get_text() for t in ax.get_xticklabels()]

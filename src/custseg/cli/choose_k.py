@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 from custseg.cli.common import (
     DataArg,
     FeaturesOpt,
+    HeaderRowOpt,
     IdOpt,
     KRangeOpt,
     LogOpt,
@@ -17,6 +18,7 @@ from custseg.cli.common import (
     NInitOpt,
     QueryOpt,
     QuietOpt,
+    RoleOpt,
     ScaleOpt,
     SeedOpt,
     SheetOpt,
@@ -49,6 +51,8 @@ def choose_k_command(
     missing: MissingOpt = "impute",
     id_column: IdOpt = None,
     sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    role: RoleOpt = None,
     db_table: TableOpt = None,
     query: QueryOpt = None,
     seed: SeedOpt = 0,
@@ -66,8 +70,9 @@ def choose_k_command(
             id_column=id_column,
             n_init=n_init,
             seed=seed,
+            roles=role,
         )
-        table = load_table(data, id_column, sheet, db_table, query)
+        table = load_table(data, id_column, sheet, db_table, query, header_row=header_row)
         with progress_bar(quiet) as callback:
             seg = segmentation.segment(table, options, progress=callback)
         choice = seg.k_choice

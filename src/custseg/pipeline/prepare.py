@@ -11,6 +11,7 @@ from custseg.exceptions import DataError
 from custseg.features import FeaturePlan, build_preprocessor, feature_frame, plan_features
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import Table, add_tenure, release_arrow_memory, set_roles, tenure_name, validate
+from custseg.text import plural
 
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
@@ -87,14 +88,13 @@ def imputed_notes(missing: dict[str, int], categorical, table: Table) -> list[st
         listed = ", ".join(f"{c!r} ({n:,})" for c, n in filled.items())
         total = sum(filled.values())
         notes.append(
-            f"filled {total:,} missing value{'s' if total != 1 else ''} with the column's median: "
+            f"filled {plural(total, 'missing value')} with the column's median: "
             f"{listed}; use --missing drop to leave those customers out instead"
         )
     for col in categorical:
         n = int(table.frame[col].isna().sum())
         if n:
             notes.append(
-                f"filled {n:,} missing value{'s' if n != 1 else ''} of {col!r} with its most "
-                "common value"
+                f"filled {plural(n, 'missing value')} of {col!r} with its most common value"
             )
     return notes

@@ -34,15 +34,24 @@ class DateOrder:
     example: str = ""
 
 
+QUICK_LOOK = 200  # values looked at before every distinct value is
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    dated = values.str.match(_ISO) | values.str.match(_DMY)
+    return bool(dated.mean() >= DATE_SHARE)
+
+
 def date_order(series: pd.Series) -> DateOrder | None:
     """The date order of a text column, or ``None`` when its values are not dates."""
     if pd.api.types.is_datetime64_any_dtype(series):
         return DateOrder("year-first")
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
-    values = pd.Series(series.dropna().unique()).astype(str)
-    if values.empty:
-        return None
+    present = series.dropna()
+    if present.empty or not _looks_like_dates(present.iloc[:QUICK_LOOK].astype(str)):
+        return None  # free text with millions of values is ruled out on its first few
+    values = pd.Series(present.unique()).astype(str)
     example = values.iloc[0]
     iso = values.str.extract(_ISO).dropna().astype(int)
     if len(iso) >= DATE_SHARE * len(values) and iso[1].between(1, 12).all():

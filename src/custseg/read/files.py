@@ -94,9 +94,14 @@ def _read_excel(path: Path, sheet, notes, header_row=None) -> tuple[pd.DataFrame
                 f"Sheet {sheet!r} is not in '{path.name}'; its sheets are "
                 f"{', '.join(map(repr, sheets))}"
             )
-    top = pd.read_excel(path, sheet_name=sheet, header=None, nrows=MAX_TITLE_ROWS + 5)
-    skip = header_skip(top.values.tolist(), header_row, path.name, notes)
-    return pd.read_excel(path, sheet_name=sheet, header=skip), skip
+    frame = pd.read_excel(path, sheet_name=sheet)
+    # The first row as pandas named it ('Unnamed: 1' for an empty cell), then the rows below.
+    names = [None if str(c).startswith("Unnamed:") else c for c in frame.columns]
+    top = [names, *frame.head(MAX_TITLE_ROWS + 4).astype(object).values.tolist()]
+    skip = header_skip(top, header_row, path.name, notes)
+    if skip:  # read again below the title rows: only then, so a plain sheet is read once
+        frame = pd.read_excel(path, sheet_name=sheet, header=skip)
+    return frame, skip
 
 
 def sniff_encoding(raw: bytes) -> str:

@@ -72,13 +72,14 @@ def validate(
     frame, problems, missing_counts = table.frame, [], {}
     for col in features:
         role = table.roles[col]
-        if role in ("id", "empty", "constant", "text", "date"):
+        if role in ("id", "empty", "constant", "text", "date", "ignore"):
             what = {
                 "id": "is the customer id",
                 "empty": "has no values at all",
                 "constant": "has the same value in every row",
                 "text": "holds free text, not numbers",
-                "date": "holds dates, not numbers",
+                "date": "holds dates, not numbers (--tenure adds the days since them)",
+                "ignore": "is set to be ignored (--role)",
             }[role]
             problems.append(
                 f"Column {col!r} {what}, so it cannot separate customers; remove it from --features"
@@ -122,7 +123,7 @@ def validate(
                 "--missing drop"
             )
     for col in categorical:
-        if table.roles[col] in ("id", "empty", "constant", "text"):
+        if table.roles[col] in ("id", "empty", "constant", "text", "ignore"):
             problems.append(
                 f"Column {col!r} cannot be one-hot encoded (it is {table.roles[col]}); "
                 "remove it from --one-hot"
