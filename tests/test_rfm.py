@@ -392,7 +392,7 @@ def test_ambiguous_slashed_dates_are_read_month_first_with_a_note():
 
 def test_values_that_are_not_dates_are_an_error():
     frame = pd.DataFrame({"customer": ["A", "B"], "date": ["2024-01-15", "soon"], "amount": [1, 2]})
-    with pytest.raises(DataError, match=r"'date' has 1 distinct values that are not dates.*'soon'"):
+    with pytest.raises(DataError, match=r"'date' has 1 distinct value that is not a date.*'soon'"):
         rfm_features(frame)
     numbers = frame.assign(date=[5, 7])
     with pytest.raises(DataError, match="not dates written as YYYYMMDD"):
@@ -405,7 +405,7 @@ def test_amounts_with_currency_signs_and_bad_amounts():
     )
     assert rfm_features(frame)[0].loc[0, "monetary"] == pytest.approx(1239.5)
     bad = frame.assign(amount=["12", "twelve"])
-    with pytest.raises(DataError, match=r"'amount' has 1 values that are not numbers.*'twelve'"):
+    with pytest.raises(DataError, match=r"'amount' has 1 value that is not a number.*'twelve'"):
         rfm_features(bad)
 
 

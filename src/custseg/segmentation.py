@@ -28,6 +28,7 @@ from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
+from custseg.text import plural
 
 Progress = Callable[[str, int, int], None]
 
@@ -186,7 +187,8 @@ class Segmentation:
     def _repr_html_(self) -> str:
         k = self.k_choice
         head = (
-            f"<p><b>custseg</b>: {self.k} segments of {int(self.used.sum())} customers on "
+            f"<p><b>custseg</b>: {self.k} segments of "
+            f"{plural(int(self.used.sum()), 'customer')} on "
             f"{', '.join(self.features)}. {k.reason}</p>"
         )
         return head + self.profile_table().to_html(float_format=lambda v: f"{v:,.2f}")
@@ -262,7 +264,7 @@ def assemble(
         labels[:], distances[:] = model.labels_, dist
     else:
         labels[keep], distances[keep] = model.labels_, dist
-        notes.append(f"dropped {int((~keep).sum())} rows with missing feature values")
+        notes.append(f"dropped {plural(int((~keep).sum()), 'row')} with missing feature values")
     gender_cols = table.columns_with("gender")
     values = feature_frame(table.frame, FeaturePlan(prepared.plan.numeric))
     profiles = describe(

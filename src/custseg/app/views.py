@@ -24,6 +24,7 @@ from custseg.outputs.report._common import segment_colors
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import ROLES, Table
 from custseg.segmentation import Segmentation
+from custseg.text import plural
 
 log = logging.getLogger("custseg.app")
 T = TypeVar("T")
@@ -184,7 +185,7 @@ def role_editor(loaded: state.Loaded) -> Table:
     """The recognised column roles, each correctable; returns the table with the user's roles."""
     table = loaded.table
     roles = dict(table.roles)
-    with st.expander(f"Column roles ({len(roles)} columns)"):
+    with st.expander(f"Column roles ({plural(len(roles), 'column')})"):
         st.caption("Recognised from names and contents; correct any that are wrong.")
         for col, role in table.roles.items():
             roles[col] = st.selectbox(
@@ -271,7 +272,7 @@ def run_search(key: tuple, table: Table, options: SegmentOptions) -> Segmentatio
 def headline(result: Result) -> None:
     seg = result.seg
     choice = seg.k_choice
-    st.subheader(md(f"{seg.k} segments of {int(seg.used.sum()):,} customers"))
+    st.subheader(md(f"{seg.k} segments of {plural(int(seg.used.sum()), 'customer')}"))
     st.caption(md(f"{seg.table.source} · features: {', '.join(seg.features)}"))
     chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
     cols = st.columns(4)
@@ -299,7 +300,7 @@ def segment_cards(seg: Segmentation) -> None:
                     f"**{md(p.name)}**",
                     unsafe_allow_html=True,
                 )
-                st.caption(f"Segment {p.id} · {p.size:,} customers · {p.share:.1%}")
+                st.caption(f"Segment {p.id} · {plural(p.size, 'customer')} · {p.share:.1%}")
                 if p.persona:
                     st.markdown(md(p.persona))
                 if p.actions:
@@ -381,7 +382,9 @@ def choosing_k_tab(seg: Segmentation) -> None:
 def data_tab(result: Result) -> None:
     table = result.seg.table
     frame = table.frame
-    st.markdown(md(f"{table.source}: {len(frame):,} rows, {frame.shape[1]} columns"))
+    st.markdown(
+        md(f"{table.source}: {plural(len(frame), 'row')}, {plural(frame.shape[1], 'column')}")
+    )
     for note in result.seg.notes:
         st.caption(md(f"note: {note}"))
     roles = tuple(table.roles.items())

@@ -11,9 +11,11 @@ import os
 import signal
 import sys
 from types import FrameType
+from typing import Annotated
 
 import typer
 
+from custseg import __version__
 from custseg.cli import choose_k, dashboard, explore, predict, rfm, run, serve
 
 app = typer.Typer(
@@ -23,6 +25,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"custseg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Customer segmentation with K-Means: segments you can trust, explain and act on."""
+
+
 # Added without a name, a sub-app's command joins this group directly: ``custseg run``.
 app.add_typer(run.app)
 app.add_typer(explore.app)

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table as RichTable
 
 from custseg.exceptions import CustsegError, OptionError
+from custseg.text import plural
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -124,6 +125,9 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing outp
 RawCsvOpt = Annotated[
     bool, typer.Option("--raw-csv", help="Keep formula-like text cells unescaped.")
 ]
+PngOpt = Annotated[
+    Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
+]
 OutDirOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 EngineOpt = Annotated[
     str,
@@ -220,10 +224,22 @@ def output_steps(callback: ProgressCallback, total: int) -> Callable[[str], None
 # ---------------------------------------------------------------- printing
 
 
+# What each output is for, in the "wrote ..." lines; a file not listed gets its path alone.
+_WHAT = {
+    "segments.csv": "each customer with their segment",
+    "summary.json": "segments, profiles and the evidence for k",
+    "model.skops": "the model, for predict and serve",
+    "report.html": "the report: open it in a browser",
+    "rfm_features.csv": "RFM features and scores of each customer",
+    "manifest.json": "the list of files that make up this run",
+}
+
+
 def print_written(written: Mapping[str, object]) -> None:
     """One line per output written: its path and what it is."""
     for name, path in written.items():
-        out.print(f"  wrote [cyan]{path}[/]  ({name})", highlight=False)
+        what = _WHAT.get(name, "" if Path(str(path)).name == name else name)
+        out.print(f"  wrote [cyan]{path}[/]" + (f"  ({what})" if what else ""), highlight=False)
 
 
 def print_segments(seg: Segmentation) -> None:
@@ -231,7 +247,7 @@ def print_segments(seg: Segmentation) -> None:
     for note in seg.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     out.print(f"[bold]{seg.k_reason}[/]", highlight=False)
-    table = RichTable(title=f"{seg.k} segments of {seg.n_used} customers")
+    table = RichTable(title=f"{seg.k} segments of {plural(seg.n_used, 'customer')}")
     for col in ("id", "name", "size", "share", *seg.plan.numeric):
         table.add_column(col, justify="left" if col == "name" else "right")
     for p in seg.profiles:

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from custseg.cli.common import IdOpt, QueryOpt, SheetOpt, TableOpt, errors, lazy, load_table, out
 from custseg.exceptions import ConfigError
+from custseg.text import plural
 
 if TYPE_CHECKING:
     from custseg import read
@@ -45,7 +46,10 @@ def explore(
             export.check_free([html], force, elsewhere="another --html path")
         table = load_table(data, id_column, sheet, db_table, query)
         frame = table.frame
-        out.print(f"[bold]{table.source}[/]: {len(frame)} rows, {frame.shape[1]} columns")
+        out.print(
+            f"[bold]{table.source}[/]: {plural(len(frame), 'row')}, "
+            f"{plural(frame.shape[1], 'column')}"
+        )
         for note in table.notes:
             out.print(f"[dim]note: {note}[/]", highlight=False)
         rt = RichTable(title="Columns")

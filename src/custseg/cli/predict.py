@@ -30,6 +30,7 @@ from custseg.cli.common import (
     out,
 )
 from custseg.exceptions import ConfigError, OutputExistsError
+from custseg.text import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,7 +65,7 @@ def predict(
     drift_path: Annotated[
         Path | None,
         typer.Option(
-            "--drift", help="Drift report JSON [default: named after --out: NAME.drift.json]."
+            "--drift", help="Drift report JSON (default: named after --out, NAME.drift.json)."
         ),
     ] = None,
     id_column: IdOpt = None,
@@ -189,7 +190,7 @@ def _print(model, result, source: str) -> None:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     drift = result.drift
     seg_table = RichTable(
-        title=f"{drift.n_rows:,} customers from {source} in "
+        title=f"{plural(drift.n_rows, 'customer')} from {source} in "
         f"{len(drift.segments)} segments (training: {drift.n_training:,})"
     )
     for col in ("id", "name", "customers", "share now", "at training", "change"):

@@ -15,9 +15,12 @@ from custseg.cli.common import (
     KRangeOpt,
     NInitOpt,
     OutDirOpt,
+    PngOpt,
     QuietOpt,
+    RawCsvOpt,
     ScaleOpt,
     SeedOpt,
+    SheetOpt,
     errors,
     lazy,
     out,
@@ -93,6 +96,7 @@ def rfm(
     returns: Annotated[
         str, typer.Option("--returns", help="Returns/cancellations: net (subtract) or exclude.")
     ] = "net",
+    sheet: SheetOpt = None,
     features: FeaturesOpt = None,
     k: KOpt = "auto",
     k_range: KRangeOpt = "2..10",
@@ -105,6 +109,8 @@ def rfm(
     seed: SeedOpt = 0,
     n_init: NInitOpt = 10,
     engine: EngineOpt = "auto",
+    png: PngOpt = None,
+    raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -120,7 +126,7 @@ def rfm(
                 transactions,
                 rfm=rfm_pipeline.RFMOptions(
                     customer=customer, date=date, amount=amount, quantity=quantity, price=price,
-                    invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns,
+                    invoice=invoice, as_of=as_of, dayfirst=dayfirst, returns=returns, sheet=sheet,
                 ),  # fmt: skip
                 progress=callback,
                 # RFM supplies its own default features, log and rules where these are None.
@@ -131,7 +137,9 @@ def rfm(
                 seg,
                 out_dir,
                 force=force,
-                step=output_steps(callback, 5),
+                png=png,
+                raw_csv=raw_csv,
+                step=output_steps(callback, 5 + (png is not None)),
                 extra={rfm_file: lambda path: export.write_csv(seg.rfm_table, path)},
             )
         if not quiet:

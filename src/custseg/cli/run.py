@@ -20,6 +20,7 @@ from custseg.cli.common import (
     MissingOpt,
     OneHotOpt,
     OutDirOpt,
+    PngOpt,
     QueryOpt,
     QuietOpt,
     RawCsvOpt,
@@ -74,9 +75,7 @@ def run(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
     ] = None,
-    png: Annotated[
-        Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
-    ] = None,
+    png: PngOpt = None,
     raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
     quiet: QuietOpt = False,

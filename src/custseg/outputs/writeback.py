@@ -27,6 +27,7 @@ from custseg.read.sql import (
     split_name,
     sqlalchemy_module,
 )
+from custseg.text import plural
 
 WRITE_CHUNK_ROWS = 10_000
 IF_EXISTS = ("fail", "replace", "append")
@@ -333,4 +334,4 @@ def write_back(
     run_id = new_run_id(when)
     rows = segment_rows(assigned, id_column=id_column, run_id=run_id, run_at=when)
     n = write_segments(url, table, rows, if_exists=if_exists, source_table=source_table)
-    return f"{mask_url(url)} table {table}: {n} rows, run {run_id}"
+    return f"{mask_url(url)} table {table}: {plural(n, 'row')}, run {run_id}"

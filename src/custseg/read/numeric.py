@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.exceptions import DataError
+from custseg.text import plural
 
 _SYMBOLS = "$€£¥₹₩₽₺₪₫₴₦฿¢"
 _CODES = (
@@ -212,9 +213,10 @@ def to_numbers(arr: pa.Array | pa.ChunkedArray, column: str) -> np.ndarray:
         text = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         text = text.dictionary_decode() if pa.types.is_dictionary(text.type) else text
         examples = ", ".join(f"{text[int(p)].as_py()!r} in row {p + 1}" for p in numbers.bad[:3])
+        bad = plural(len(numbers.bad), "value that is not a number", "values that are not numbers")
         raise DataError(
-            f"Column {column!r} has {len(numbers.bad):,} values that are not numbers (e.g. "
-            f"{examples}); clean them or point the option at another column"
+            f"Column {column!r} has {bad} (e.g. {examples}); "
+            "clean them or point the option at another column"
         )
     return numbers.values
 

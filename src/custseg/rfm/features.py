@@ -24,6 +24,7 @@ from custseg.rfm.values import (
     to_date,
     to_text,
 )
+from custseg.text import plural
 
 
 def rfm_features(
@@ -51,7 +52,7 @@ def rfm_features(
     """
     options = RFMOptions.build(options, **settings)
     given = options.columns()
-    table, notes = read_transactions(transactions, columns=given)
+    table, notes = read_transactions(transactions, columns=given, sheet=options.sheet)
     if table.num_rows == 0:
         raise DataError("The transactions table has no rows; there are no customers to segment")
     cols = recognise_columns(table.column_names, **given)
@@ -190,13 +191,19 @@ def _count_orders(code: np.ndarray, day: np.ndarray, invoice: np.ndarray | None,
 
 
 def _report_notes(dropped: dict, n_returns: int, rule: str, only_returns, negative: int):
-    notes = [f"dropped {v:,} rows with {k}" for k, v in dropped.items() if v and "returns" not in k]
+    notes = [
+        f"dropped {plural(v, 'row')} with {k}"
+        for k, v in dropped.items()
+        if v and "returns" not in k
+    ]
     if n_returns:
         verb = "netted against monetary value" if rule == "net" else "excluded"
         notes.append(f"{n_returns:,} return/cancellation rows {verb}")
     only = int(only_returns.sum())
     if only:
-        notes.append(f"dropped {only:,} customers with returns but no purchase")
+        notes.append(f"dropped {plural(only, 'customer')} with returns but no purchase")
     if negative:
-        notes.append(f"{negative:,} customers returned more than they bought; monetary set to 0")
+        notes.append(
+            f"{plural(negative, 'customer')} returned more than they bought; monetary set to 0"
+        )
     return notes

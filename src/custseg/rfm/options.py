@@ -46,6 +46,14 @@ def returns_rule(name: str, value: Any) -> str:
     return value
 
 
+def sheet_name(name: str, value: Any) -> str | int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise OptionError(name, f"{{option}} must be a sheet name or position, not {_shown(value)}")
+
+
 def true_or_false(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise OptionError(name, f"{{option}} must be True or False, not {_shown(value)}")
@@ -108,6 +116,8 @@ class RFMOptions:
         Read ``01/02/1997`` as 1 February (dd/mm/yyyy) rather than 2 January.
     returns : {"net", "exclude"}
         Returns and cancellations netted against monetary value (default) or dropped.
+    sheet : str or int, optional
+        The Excel sheet holding the transactions (name or 0-based position); the first by default.
     """
 
     customer: str | None = None
@@ -119,11 +129,13 @@ class RFMOptions:
     as_of: str | Date | None = None
     dayfirst: bool = False
     returns: str = "net"
+    sheet: str | int | None = None
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         **dict.fromkeys(ROLES_ORDER, optional_text),
         "dayfirst": true_or_false,
         "returns": returns_rule,
+        "sheet": sheet_name,
     }
 
     def __post_init__(self) -> None:

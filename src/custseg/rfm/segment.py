@@ -16,6 +16,7 @@ from custseg.rfm.features import rfm_features
 from custseg.rfm.options import RFMOptions, rfm_run_options, split_settings
 from custseg.rfm.scores import rfm_scores
 from custseg.segmentation import Progress, Segmentation, segment
+from custseg.text import plural
 
 RFM_FILENAME = "rfm_features.csv"
 FEATURE_ROLES = {
@@ -130,7 +131,8 @@ def rfm_table(features: pd.DataFrame, report: dict) -> Table:
     table = Table(frame=frame, roles=roles, source=report["source"], notes=list(report["notes"]))
     table.notes.insert(
         0,
-        f"{report['customers']:,} customers from {report['rows_used']:,} transactions "
+        f"{plural(report['customers'], 'customer')} from "
+        f"{plural(report['rows_used'], 'transaction')} "
         f"({report['first_date']} to {report['last_date']}), as of {report['as_of']}",
     )
     return table

@@ -36,6 +36,7 @@ def read_transactions(
     delimiter: str | None = None,
     encoding: str | None = None,
     columns: dict[str, str | None] | None = None,
+    sheet: str | int | None = None,
 ) -> tuple[pa.Table, list[str]]:
     """Read a transactions table into Arrow, without guessing types for id-like columns.
 
@@ -49,6 +50,8 @@ def read_transactions(
     columns : dict, optional
         Role -> column name as the user gave it (``customer``, ``date``, ``invoice``, ...); those
         columns are read as text so ids such as ``00042`` keep their zeros.
+    sheet : str or int, optional
+        The Excel sheet to read; the first by default.
 
     Returns
     -------
@@ -67,11 +70,13 @@ def read_transactions(
     if not path.exists():
         raise SourceError(f"No such file or folder: '{path}'; check the path")
     with decompressed(path, notes) as plain:  # .csv.gz, .zip, ...: read as the table inside
-        table = _read_file(plain, delimiter, encoding, columns or {}, notes)
+        table = _read_file(plain, delimiter, encoding, columns or {}, notes, sheet)
     return table, notes
 
 
-def _read_file(path: Path, delimiter, encoding, columns: dict, notes: list[str]) -> pa.Table:
+def _read_file(
+    path: Path, delimiter, encoding, columns: dict, notes: list[str], sheet: str | int | None
+) -> pa.Table:
     suffix = path.suffix.lower()
     if path.is_dir() or suffix in (".parquet", ".pq"):
         try:  # straight to Arrow: keeps dates and text ids as stored
@@ -79,7 +84,7 @@ def _read_file(path: Path, delimiter, encoding, columns: dict, notes: list[str])
         except Exception as exc:  # pyarrow raises its own family on damaged files
             raise SourceError(f"Could not read '{path}' as Parquet: {error_text(exc)}") from exc
     if suffix in (".xlsx", ".xlsm", ".xls", ".json", ".jsonl", ".ndjson"):
-        table = load(path)
+        table = load(path, sheet=sheet)
         notes.extend(table.notes)
         return arrow_from_pandas(table.frame)
     return _read_text(path, delimiter, encoding, columns, notes)

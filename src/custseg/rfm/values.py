@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from custseg.exceptions import DataError
+from custseg.text import plural
 
 EPOCH = Date(1970, 1, 1)
 
@@ -162,8 +163,13 @@ def _parse_unique_dates(uniques: np.ndarray, *, dayfirst: bool, column: str, not
     bad = np.isnan(out) & values.notna().to_numpy()
     if bad.any():
         examples = ", ".join(repr(v) for v in uniques[bad][:3])
+        what = plural(
+            int(bad.sum()),
+            "distinct value that is not a date",
+            "distinct values that are not dates",
+        )
         raise DataError(
-            f"Column {column!r} has {int(bad.sum())} distinct values that are not dates "
+            f"Column {column!r} has {what} "
             f"(e.g. {examples}); dates must be YYYYMMDD, YYYY-MM-DD or mm/dd/yyyy "
             "(dd/mm/yyyy with --dayfirst)"
         )

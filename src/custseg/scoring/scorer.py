@@ -33,6 +33,7 @@ from custseg.read import (
     normalise_name,
 )
 from custseg.scoring.drift import DriftReport, drift_report
+from custseg.text import plural
 
 MAX_MODEL_VALUE = 1e150  # model-space magnitude above which a row cannot be scored
 
@@ -227,7 +228,8 @@ class SegmentModel:
             unseen = sorted(set(text) - known) if known else []
             if unseen:
                 notes.append(
-                    f"{int(text.isin(unseen).sum())} rows have {mapping[feature]!r} values not "
+                    f"{plural(int(text.isin(unseen).sum()), 'row')} with {mapping[feature]!r} "
+                    "values not "
                     f"seen in training ({', '.join(map(repr, unseen[:5]))}); they count as none of "
                     "the known categories"
                 )

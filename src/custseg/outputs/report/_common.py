@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from custseg.exceptions import ConfigError
+from custseg.text import plural
 
 SEED = 0  # sampling for charts is seeded: the same run always draws the same points
 SILHOUETTE_SAMPLE_MAX = 3000
@@ -65,12 +66,19 @@ def sample_positions(candidates: np.ndarray, size: int, seed: int = SEED) -> np.
 def sample_note(shown: int, total: int) -> str:
     """``"sample of 5,000 of 60,000 customers"`` or ``"all 300 customers"``."""
     if shown < total:
-        return f"random sample of {shown:,} of {total:,} customers"
-    return f"all {total:,} customers"
+        return f"random sample of {shown:,} of {plural(total, 'customer')}"
+    return f"all {plural(total, 'customer')}"
+
+
+def separation(summary: dict, feature: str) -> float:
+    """How much of ``feature``'s spread lies between the segments (0..1): the size-weighted mean
+    of each segment's squared z-score, which is the between-segment share of the variance."""
+    return sum(p["share"] * (p["zscores"].get(feature) or 0.0) ** 2 for p in summary["segments"])
 
 
 def pick_axes(summary: dict, n: int) -> list[str]:
-    """``n`` numeric features to plot: income x spending (and age for 3D) when present."""
+    """``n`` numeric features to plot: income x spending (and age for 3D) when present, then
+    the features that separate the segments best (not simply the first columns)."""
     numeric = list(summary["numeric_features"])
     if len(numeric) < n:
         return []
@@ -81,7 +89,8 @@ def pick_axes(summary: dict, n: int) -> list[str]:
         col = next((c for c in numeric if roles.get(c) == role and c not in chosen), None)
         if col is not None:
             chosen.append(col)
-    chosen += [c for c in numeric if c not in chosen]
+    rest = [c for c in numeric if c not in chosen]
+    chosen += sorted(rest, key=lambda c: -separation(summary, c))
     return chosen[:n]
 
 

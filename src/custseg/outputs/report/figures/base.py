@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,11 @@ class Charts:
 def esc(text: object) -> str:
     """User text for a Plotly label: shown as written, never read as markup."""
     return html.escape(str(text), quote=False)
+
+
+def wrapped(text: object, width: int = 26) -> str:
+    """A long axis label broken into lines, so a narrow chart shows it whole rather than cut."""
+    return "<br>".join(textwrap.wrap(esc(text), width, break_long_words=False)) or esc(text)
 
 
 def esc_hover(text: object) -> str:

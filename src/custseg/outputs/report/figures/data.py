@@ -27,6 +27,7 @@ from custseg.outputs.report.figures.base import (
     style,
     style_splom,
 )
+from custseg.text import plural
 
 SPLOM_MAX_FEATURES = 8
 MAX_GENDER_VALUES = 6
@@ -299,7 +300,9 @@ def scatter_matrix(summary: dict, data: ChartData, colors: dict[int, str]) -> Ch
     extra = len(numeric) - len(features)
     caption = "Each panel plots one pair of features; look for pairs where the colours separate."
     if extra > 0:
-        caption += f" Showing the first {len(features)} features ({extra} more not shown)."
+        caption += (
+            f" Showing the first {plural(len(features), 'feature')} ({extra} more not shown)."
+        )
     return Chart(
         "pairs", f"Pairs of features ({data.note})", fig, caption, height=height, wide=True
     )

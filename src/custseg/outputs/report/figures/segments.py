@@ -16,7 +16,7 @@ from custseg.outputs.report._common import (
     profile_matrix,
 )
 from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style
+from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style, wrapped
 
 
 def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
@@ -248,11 +248,14 @@ def segment_sizes(summary: dict, colors: dict[int, str]) -> Chart | None:
             hovertemplate="%{y}<br>%{x:,} customers<extra></extra>",
         )
     )
-    height = max(260, 38 * len(segments) + 100)
+    # Long names (many features) wrap onto lines: a narrow dashboard column would cut them.
+    names = [esc(p["name"]) for p in segments]
+    labels = [wrapped(p["name"]) for p in segments]
+    height = max(260, 38 * len(segments) + 16 * sum(t.count("<br>") for t in labels) + 100)
     style(fig, height)
     fig.update_layout(
         xaxis={"title": {"text": "customers"}},
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True, "tickvals": names, "ticktext": labels},
     )
     return Chart(
         "sizes",
