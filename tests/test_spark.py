@@ -303,5 +303,9 @@ def test_cli_run_with_spark(spark, mall_path, tmp_path, monkeypatch):
     assert check_manifest(out)
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "--force" in again.output
+    forced = CliRunner().invoke(app, [*args, "--force"])  # the Parquet folder replaced whole
+    assert forced.exit_code == 0, forced.output
+    assert check_manifest(out) and len(pd.read_parquet(out / "segments.parquet")) == 200
+    assert not list(out.glob(".custseg-*"))
     refused = CliRunner().invoke(app, [*args, "--write-table", "t"])
     assert refused.exit_code == 2 and "not available with --engine spark" in refused.output
