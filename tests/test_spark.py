@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from custseg import Segmenter, sample_customers, segment
 from custseg.exceptions import DataError, MissingDependencyError, OptionError
 from custseg.features import FeaturePlan, feature_frame
+from custseg.outputs.export import MANIFEST, check_manifest
 from custseg.outputs.model_file import load_model, save_model
 
 from .conftest import need, shared_file
@@ -308,7 +309,15 @@ def test_cli_run_with_spark(spark, mall_path, tmp_path, monkeypatch):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_rows"] == 200 and summary["k"] == 5
     assert len(pd.read_parquet(out / "segments.parquet")) == 200
+    # The Parquet parts are in the manifest too: a mixed set is caught there as well.
+    listed = json.loads((out / MANIFEST).read_text())["files"]
+    assert any(name.startswith("segments.parquet/part-") for name in listed)
+    assert check_manifest(out)
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "--force" in again.output
+    forced = CliRunner().invoke(app, [*args, "--force"])  # the Parquet folder replaced whole
+    assert forced.exit_code == 0, forced.output
+    assert check_manifest(out) and len(pd.read_parquet(out / "segments.parquet")) == 200
+    assert not list(out.glob(".custseg-*"))
     refused = CliRunner().invoke(app, [*args, "--write-table", "t"])
     assert refused.exit_code == 2 and "not available with --engine spark" in refused.output

@@ -193,10 +193,10 @@ def _move(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
     placed = {}
     for name, staged in files.items():
         target = out_dir / name
-        if staged.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            for item in staged.iterdir():
-                os.replace(item, target / item.name)
+        if staged.is_dir():  # replaced whole (no stale part files); the old one goes to staging
+            if target.is_dir():
+                os.replace(target, staged.parent / f"{name}.old")
+            os.replace(staged, target)
         else:
             os.replace(staged, target)
         placed[name] = target

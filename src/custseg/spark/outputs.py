@@ -3,8 +3,6 @@ row's segment as Parquet, written by the executors."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,18 +51,7 @@ def write_spark_outputs(
             placed["segments.parquet"] = seg.write_assignments(
                 assignments, mode="overwrite" if force else "errorifexists"
             )
-        placed |= publish({f: tmp / f for f in files}, out_dir)
-        if local_parquet:
-            placed["segments.parquet"] = _replace_folder(tmp / "segments.parquet", out_dir)
+        # The local Parquet folder is published with the rest, so the manifest lists its parts.
+        published = (*files, "segments.parquet") if local_parquet else files
+        placed |= publish({f: tmp / f for f in published}, out_dir)
     return placed
-
-
-def _replace_folder(staged: Path, out_dir: Path) -> Path:
-    """Move a staged folder into place, replacing an old one whole (no stale part files)."""
-    target = out_dir / staged.name
-    old = staged.parent / f"{staged.name}.old"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staged, target)
-    shutil.rmtree(old, ignore_errors=True)
-    return target
