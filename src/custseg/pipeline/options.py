@@ -170,6 +170,9 @@ class SegmentOptions:
     k_search_rows : int, default=25000
         Tables larger than this compare candidate k on a seeded sample of this many rows, then
         fit the chosen k on every row.
+    rule_depth : int, default=3
+        The most conditions in a segment's rule (``seg.rules``, ``rules.sql``); deeper rules
+        follow the segments more faithfully but are longer to read.
 
     Examples
     --------
@@ -191,6 +194,7 @@ class SegmentOptions:
     engine: str = "auto"
     rules: str | Path | None = None
     k_search_rows: int = K_SEARCH_ROWS
+    rule_depth: int = 3
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
         "features": columns,
@@ -206,6 +210,7 @@ class SegmentOptions:
         "engine": one_of(*ENGINES),
         "rules": optional_path,
         "k_search_rows": whole_number(2),
+        "rule_depth": whole_number(1, why=" (a rule needs at least one condition)"),
     }
 
     def __post_init__(self) -> None:
