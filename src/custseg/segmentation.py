@@ -26,8 +26,10 @@ from custseg.pipeline.explain import SegmentProfile, describe, load_rules
 from custseg.pipeline.fit import distance_to_centre, fit
 from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare
+from custseg.pipeline.rules import SegmentRules, fit_rules
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
+from custseg.text import humanise
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,6 +71,13 @@ class Segmentation:
         The options the run was given; ``options.replace(k=6)`` tries another k.
     created : str
         When the run finished (UTC, ISO 8601).
+    rules : SegmentRules or None
+        Each segment as a short rule on the numeric features, with its fidelity (the share of
+        customers the rules put in their own segment); ``rules.to_sql()`` is the ``rules.sql``
+        expression. None when the run has no numeric feature.
+    display_names : dict
+        Feature column -> the name a person reads ("cash advance frequency"), from the rules
+        file's ``[display]`` section or the column name in words.
     """
 
     table: Table
@@ -85,6 +94,8 @@ class Segmentation:
     notes: list[str] = field(default_factory=list)
     options: SegmentOptions = field(default_factory=SegmentOptions)  # what the run was told
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    rules: SegmentRules | None = None
+    display_names: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------ views
     @property
@@ -108,6 +119,10 @@ class Segmentation:
         if self.k == choice.recommended:
             return f"You chose k = {self.k}, which is also the recommendation: {why}"
         return f"You chose k = {self.k}; the recommendation was k = {choice.recommended}: {why}"
+
+    def label(self, column: str) -> str:
+        """The name a person reads for ``column`` (see ``display_names``)."""
+        return self.display_names.get(column) or humanise(column)
 
     @property
     def names(self) -> dict[int, str]:
@@ -272,6 +287,14 @@ def assemble(
         gender=table.frame[gender_cols[0]] if gender_cols else None,
         rules=rules,
     )
+    segment_rules = fit_rules(
+        values,
+        labels,
+        dict(zip(prepared.plan.numeric, imputed_values(prepared.preprocessor), strict=True)),
+        depth=options.rule_depth,
+        drop_missing=options.missing == "drop",
+        seed=options.seed,
+    )
     params = {
         "k": k,
         "k_range": search.choice.ks,
@@ -284,6 +307,7 @@ def assemble(
         "k_search_rows": len(Z) if sample is None else len(sample),
         "k_search_seed": options.seed,
         "dtype": str(Z.dtype),
+        "rule_depth": options.rule_depth,
     }
     result = Segmentation(
         table=table,
@@ -299,6 +323,18 @@ def assemble(
         params=params,
         notes=notes,
         options=options,
+        rules=segment_rules,
+        display_names={
+            c: humanise(c, rules.get("display"))
+            for c in (*prepared.plan.numeric, *prepared.plan.categorical)
+        },
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result
+
+
+def imputed_values(preprocessor: ColumnTransformer) -> list[float]:
+    """The value a missing numeric feature is read as (its median), in original units."""
+    if not any(name == "num" for name, *_ in preprocessor.transformers_):
+        return []
+    return [float(v) for v in preprocessor.named_transformers_["num"]["impute"].statistics_]

@@ -114,7 +114,9 @@ def rfm(
     """
     with errors():
         rfm_file = rfm_pipeline.RFM_FILENAME
-        export.check_free([out_dir / name for name in (*export.OUTPUTS, rfm_file)], force)
+        export.check_free(
+            [out_dir / name for name in (*export.OUTPUTS, export.RULES_SQL, rfm_file)], force
+        )
         with progress_bar(quiet) as callback:
             seg = rfm_pipeline.segment_rfm(
                 transactions,
@@ -131,7 +133,7 @@ def rfm(
                 seg,
                 out_dir,
                 force=force,
-                step=output_steps(callback, 5),
+                step=output_steps(callback, 6),  # rules.sql too
                 extra={rfm_file: lambda path: export.write_csv(seg.rfm_table, path)},
             )
         if not quiet:

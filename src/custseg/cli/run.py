@@ -38,6 +38,7 @@ from custseg.cli.common import (
     progress_bar,
     split_list,
 )
+from custseg.cli.rules_block import print_rules
 from custseg.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -74,6 +75,12 @@ def run(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
     ] = None,
+    rule_depth: Annotated[
+        int,
+        typer.Option(
+            "--rule-depth", help="Most conditions in a segment's rule (3); more is more faithful."
+        ),
+    ] = 3,
     png: Annotated[
         Path | None, typer.Option("--png", help="Also write the main charts as PNG here.")
     ] = None,
@@ -117,6 +124,7 @@ def run(
             seed=seed,
             engine=engine,
             rules=rules,
+            rule_depth=rule_depth,
         )
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
@@ -128,7 +136,9 @@ def run(
                 spark_master, spark_conf, spark_output,
             )  # fmt: skip
         else:
-            export.check_free([out_dir / name for name in export.OUTPUTS], force)
+            export.check_free(
+                [out_dir / name for name in (*export.OUTPUTS, export.RULES_SQL)], force
+            )
             with progress_bar(quiet) as callback:
                 callback("load data", 0, 1)
                 loaded = load_table(data, id_column, sheet, table, query)
@@ -145,7 +155,7 @@ def run(
                     force=force,
                     png=png,
                     raw_csv=raw_csv,
-                    step=output_steps(callback, 4 + (png is not None)),
+                    step=output_steps(callback, 5 + (png is not None)),  # rules.sql too
                 )
         if target is not None:
             written[f"table {write_table}"] = writeback.write_back(
@@ -159,6 +169,7 @@ def run(
             )
         if not quiet:
             print_segments(seg)
+            print_rules(seg)
             print_written(written)
 
 
