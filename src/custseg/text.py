@@ -15,7 +15,9 @@ def error_text(exc: BaseException, limit: int = 200) -> str:
 _BRACKETS = re.compile(r"(\([^)]*\)|\[[^\]]*\])")
 # Word boundaries inside a name: lower->Upper ("webVisits"), ACRONYM->Word ("USDTotal"),
 # letter<->digit ("Mnt2023").
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_CAMEL = re.compile(
+    r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])"
+)
 
 
 def humanise(column: str, display: Mapping[str, str] | None = None) -> str:

@@ -25,7 +25,7 @@ import streamlit as st
 from custseg.app.access import DEFAULT_MAX_UPLOAD_MB, TABLE_SUFFIXES, list_tables, resolve_table
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
-from custseg.outputs.export import write_csv
+from custseg.outputs.export import rules_sql, write_csv
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
@@ -256,6 +256,11 @@ def segments_csv(seg: Segmentation) -> bytes:
     buffer = io.BytesIO()
     write_csv(seg.assignments(), buffer)
     return buffer.getvalue()
+
+
+def rules_sql_file(seg: Segmentation) -> bytes:
+    """``rules.sql``: the segments as one SQL CASE expression."""
+    return rules_sql(seg).encode("utf-8")
 
 
 def report_html(seg: Segmentation) -> bytes:

@@ -11,6 +11,8 @@ from custseg.cli.common import out
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
 
+NO_RULE = "no rule of its own: its customers fall under others' rules (--rule-depth 4 gives more)"
+
 
 def print_rules(seg: Segmentation) -> None:
     """One line per segment: its rule and the share of its customers the rule keeps."""
@@ -26,7 +28,7 @@ def print_rules(seg: Segmentation) -> None:
     for p in seg.profiles:
         rule = summary_rules.rule(p.id, seg.label)
         kept = summary_rules.segment_fidelity.get(p.id, 0.0)
-        text = (rule[:1].upper() + rule[1:]) if rule else "no rule of its own: its customers fall under the rules of others (a larger --rule-depth gives it one)"
+        text = (rule[:1].upper() + rule[1:]) if rule else NO_RULE
         out.print(
             f"  {p.id} {escape(p.name)}: {escape(text)} [dim]({kept:.0%} of its customers)[/]",
             highlight=False,

@@ -244,7 +244,8 @@ def fit_rules(
         if tree.get_n_leaves() < leaf_count:
             break  # the tree stopped growing: more leaves allowed change nothing
     top = max(c[0] for c in candidates)
-    best = min((c for c in candidates if c[0] >= top - FIDELITY_MARGIN), key=lambda c: (c[1], -c[0]))
+    close = [c for c in candidates if c[0] >= top - FIDELITY_MARGIN]
+    best = min(close, key=lambda c: (c[1], -c[0]))
     leaves = best[2]
     rules = SegmentRules(
         leaves=leaves,
@@ -319,11 +320,8 @@ def _simplify(path: list[Condition]) -> tuple[Condition, ...]:
     for cond in path:
         key = (cond.column, cond.op)
         old = tight.get(key)
-        if old is None:
-            tight[key] = cond
-        elif cond.op == "<" and float(cond.value) < float(old.value):
-            tight[key] = cond
-        elif cond.op == ">=" and float(cond.value) > float(old.value):
+        tighter = old is None or (float(cond.value) < float(old.value)) == (cond.op == "<")
+        if tighter:
             tight[key] = cond
     order = list(dict.fromkeys(c.column for c in path))
     # Per column, the lower bound reads first: "income >= 40 and income < 70".
