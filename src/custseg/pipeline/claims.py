@@ -2,8 +2,9 @@
 
 A claim holds only by the rules' own documented margins (``[levels]`` in the rules file):
 
-- "high X" in a name or persona (or the role's word, e.g. "older"): the segment's z-score on X is at least ``high``
-  (0.5 standard deviations above the population) or its index is at least ``index_high`` (200);
+- "high X" in a name or persona (or the role's word, e.g. "older"): the segment's z-score on X
+  is at least ``high`` (0.5 standard deviations above the population) or its index is at least
+  ``index_high`` (200);
 - "low X" ("young"): z at most ``low`` (-0.5) or index at most ``index_low`` (50);
 - "average X": neither;
 - a rule's ``when`` (e.g. income high and spending low): each role's level, as above;

@@ -16,7 +16,7 @@ from custseg.outputs.report._common import (
     profile_matrix,
 )
 from custseg.outputs.report.chart_data import ChartData
-from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, style
+from custseg.outputs.report.figures.base import INK, Chart, esc, esc_hover, f32, label, style
 
 
 def _centre_legend(fig: go.Figure, scatter=go.Scatter) -> None:
@@ -107,7 +107,8 @@ def scatter_2d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
     _centre_legend(fig)
     style(fig, 520)
     fig.update_layout(
-        xaxis={"title": {"text": esc(x_name)}}, yaxis={"title": {"text": esc(y_name)}}
+        xaxis={"title": {"text": esc(label(summary, x_name))}},
+        yaxis={"title": {"text": esc(label(summary, y_name))}},
     )
     return Chart(
         "scatter2d",
@@ -136,9 +137,9 @@ def scatter_3d(summary: dict, data: ChartData, colors: dict[int, str]) -> Chart 
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
         scene={
-            "xaxis": {"title": {"text": esc(axes[0])}},
-            "yaxis": {"title": {"text": esc(axes[1])}},
-            "zaxis": {"title": {"text": esc(axes[2])}},
+            "xaxis": {"title": {"text": esc(label(summary, axes[0]))}},
+            "yaxis": {"title": {"text": esc(label(summary, axes[1]))}},
+            "zaxis": {"title": {"text": esc(label(summary, axes[2]))}},
             "camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.05}},
         },
     )
@@ -197,7 +198,7 @@ def profile_heatmap(summary: dict) -> Chart | None:
     fig = go.Figure(
         go.Heatmap(
             z=np.round(ratio, 3),
-            x=[esc(f) for f in features],
+            x=[esc(label(summary, f)) for f in features],
             y=[esc(p["name"]) for p in segments],
             text=text,
             texttemplate="%{text}",
