@@ -1,9 +1,9 @@
 """Feature guidance on generated tables: does ``features="auto"`` keep the informative columns,
 drop the noise, and segment closer to the true groups (ARI) than every column?
 
-Each set has 3-6 informative columns (Gaussian groups, means evenly spread over 6 sd), 2-6 pure-noise columns (uniform or
-Gaussian, no group structure) and a true k of 3-6. Run: python benchmarks/feature_guidance.py
-[n_sets]; prints hit rates and median ARI.
+Each set has 3-6 informative columns (Gaussian groups, means evenly spread over 6 sd), 2-6
+pure-noise columns (uniform or Gaussian, no group structure) and a true k of 3-6.
+Run: python benchmarks/feature_guidance.py [n_sets]; prints hit rates and median ARI.
 """
 
 from __future__ import annotations

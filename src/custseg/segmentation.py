@@ -78,6 +78,8 @@ class Segmentation:
     display_names : dict
         Feature column -> the name a person reads ("cash advance frequency"), from the rules
         file's ``[display]`` section or the column name in words.
+    features_advice : list of FeatureAdvice or None
+        Feature guidance on each candidate column (when the run was not told its columns).
     """
 
     table: Table
@@ -96,6 +98,7 @@ class Segmentation:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     rules: SegmentRules | None = None
     display_names: dict[str, str] = field(default_factory=dict)
+    features_advice: list | None = None  # FeatureAdvice per candidate column, when guided
 
     # ------------------------------------------------------------ views
     @property
@@ -324,6 +327,7 @@ def assemble(
         notes=notes,
         options=options,
         rules=segment_rules,
+        features_advice=prepared.advice,
         display_names={
             c: humanise(c, rules.get("display"))
             for c in (*prepared.plan.numeric, *prepared.plan.categorical)

@@ -67,6 +67,10 @@ def build_summary(seg: Segmentation) -> dict:
         "segments": [_segment(seg, p) for p in seg.profiles],
         "rules": seg.rules.to_dict(seg.label) if seg.rules is not None else None,
         "display_names": {c: seg.label(c) for c in seg.features},
+        "features_advice": [
+            a.to_dict() | {"label": seg.label(a.column)} for a in seg.features_advice or []
+        ]
+        or None,
         "centers": seg.centers.to_dict(orient="records"),
         "params": seg.params,
         "notes": seg.notes,

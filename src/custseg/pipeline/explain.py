@@ -188,7 +188,7 @@ def _floats(series: pd.Series) -> dict[str, float]:
 
 
 def level_of(z: float, index: float | None, levels: Mapping) -> str:
-    """"high", "low" or "average": by the z-score, or by the index (segment mean / population
+    """ "high", "low" or "average": by the z-score, or by the index (segment mean / population
     mean x 100) when the rules set ``index_high`` / ``index_low`` (e.g. 200 / 50: twice or half
     the average is never "average", however skewed the feature)."""
     index = None if index is None or pd.isna(index) else float(index)
@@ -209,9 +209,7 @@ def _word(col: str, level: str, roles: Mapping[str, str], rules: dict) -> str:
     return words[level].format(feature=label_of(col, rules))
 
 
-def named_features(
-    z: pd.Series, levels: dict, roles: Mapping[str, str], rules: dict
-) -> list[str]:
+def named_features(z: pd.Series, levels: dict, roles: Mapping[str, str], rules: dict) -> list[str]:
     """The facts a segment is named by: its (up to ``name_features``) most distinctive
     non-average features, plus the other of income/spending when one of them is chosen."""
     n = int(rules["levels"].get("name_features", 2))

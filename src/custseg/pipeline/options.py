@@ -70,6 +70,13 @@ def columns(name: str, value: Any) -> tuple[str, ...] | None:
     return names or None
 
 
+def feature_columns(name: str, value: Any) -> tuple[str, ...] | str | None:
+    """Like :func:`columns`, or ``"auto"``: the columns feature guidance keeps."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    return columns(name, value)
+
+
 def log_columns(name: str, value: Any) -> bool | str | tuple[str, ...] | None:
     """True/"auto" (skewed columns), False/None (none) or column names."""
     if value is None or isinstance(value, bool):
@@ -141,9 +148,10 @@ class SegmentOptions:
 
     Parameters
     ----------
-    features : list of str or comma-separated str, optional
+    features : list of str, comma-separated str or "auto", optional
         Feature columns (names, or roles such as ``"income"``); default every numeric non-id
-        column that can help.
+        column that can help. ``"auto"`` keeps the columns feature guidance says separate the
+        segments, leaving out noise, duplicates, flags and id-like columns (with a note why).
     k : "auto" or int, default="auto"
         Number of segments; ``"auto"`` takes the recommended k.
     k_range : "2..10", "3,5,8" or list of int, optional
@@ -181,7 +189,7 @@ class SegmentOptions:
     6
     """
 
-    features: tuple[str, ...] | None = None
+    features: tuple[str, ...] | str | None = None
     k: int | str = "auto"
     k_range: str | tuple[int, ...] | None = None
     scale: str = "standard"
@@ -197,7 +205,7 @@ class SegmentOptions:
     rule_depth: int = 3
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
-        "features": columns,
+        "features": feature_columns,
         "k": whole_number(2, auto=True, why=" (a segmentation needs at least 2 segments)"),
         "k_range": k_candidates,
         "scale": one_of(*SCALERS),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
 
 from custseg.exceptions import DataError
 from custseg.features import FeaturePlan, build_preprocessor, feature_frame, plan_features
+from custseg.pipeline.guidance import FeatureAdvice, advise
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import Table, release_arrow_memory, validate
+from custseg.text import humanise
 
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
@@ -26,12 +29,14 @@ class Prepared:
     keep: np.ndarray | None  # rows used, when rows with missing values were dropped
     missing: dict[str, int]  # missing values per feature
     notes: list[str]
+    advice: list[FeatureAdvice] | None = None  # feature guidance, when the columns were not named
 
 
 def prepare(table: Table, options: SegmentOptions) -> Prepared:
     """Plan the features, check every value, and fit the scaling on the used rows."""
+    features, advice, guide_notes = guide(table, options)
     plan = plan_features(
-        table, options.features, scale=options.scale, log=options.log, one_hot=options.one_hot
+        table, features, scale=options.scale, log=options.log, one_hot=options.one_hot
     )
     k = options.k
     missing = validate(
@@ -61,5 +66,32 @@ def prepare(table: Table, options: SegmentOptions) -> Prepared:
             f"Values in {bad!r} are too large to scale (the result overflows); "
             "rescale the column (e.g. to thousands) or use --scale robust"
         )
-    notes = list(table.notes) + list(plan.notes)
-    return Prepared(plan, preprocessor, Z, keep, missing, notes)
+    notes = list(table.notes) + list(plan.notes) + guide_notes
+    return Prepared(plan, preprocessor, Z, keep, missing, notes, advice)
+
+
+def guide(table: Table, options: SegmentOptions) -> tuple[Any, list[FeatureAdvice] | None, list]:
+    """Feature guidance on the default columns: ``features="auto"`` keeps the useful ones, and
+    the default run (every numeric column) warns about noise and duplicates."""
+    if options.features not in (None, "auto"):
+        return options.features, None, []
+    base = plan_features(table, None, scale=options.scale, one_hot=options.one_hot)
+    if len(base.numeric) < 2:
+        return (None if options.features == "auto" else options.features), None, []
+    k = options.k if isinstance(options.k, int) else None
+    advice = advise(table.frame, list(base.numeric), k=k, seed=options.seed, label=humanise)
+    left_out = [a for a in advice if a.verdict != "use"]
+    why = "; ".join(f"{humanise(a.column)} ({a.verdict})" for a in left_out)
+    if options.features == "auto":
+        kept = [a.column for a in advice if a.verdict == "use"]
+        note = f"features chosen by guidance: {', '.join(humanise(c) for c in kept)}"
+        return kept, advice, [note + (f"; left out {why}" if left_out else "")]
+    weak = [a for a in left_out if a.verdict in ("noise", "duplicate")]
+    if not weak:
+        return None, advice, []
+    listed = "; ".join(f"{humanise(a.column)} ({a.verdict})" for a in weak)
+    return (
+        None,
+        advice,
+        [f"warning: some columns blur the segments: {listed}. --features auto leaves them out"],
+    )

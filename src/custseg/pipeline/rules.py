@@ -94,8 +94,10 @@ class SegmentRules:
 
     def rule(self, segment: int, label: Callable[[str], str] = str) -> str | None:
         """The rule of ``segment`` as text (``None`` when no box gives it)."""
-        parts = [" and ".join(c.text(label) for c in leaf.conditions) or "every customer"
-                 for leaf in self.for_segment(segment)]
+        parts = [
+            " and ".join(c.text(label) for c in leaf.conditions) or "every customer"
+            for leaf in self.for_segment(segment)
+        ]
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else " or ".join(f"({p})" for p in parts)
@@ -258,9 +260,7 @@ def fit_rules(
     )
     frame = pd.DataFrame(X, columns=columns)
     predicted = rules.predict(frame)
-    per_segment = {
-        int(s): float(np.mean(predicted[y == s] == s)) for s in np.unique(y)
-    }
+    per_segment = {int(s): float(np.mean(predicted[y == s] == s)) for s in np.unique(y)}
     object.__setattr__(rules, "fidelity", float(np.mean(predicted == y)))
     object.__setattr__(rules, "segment_fidelity", per_segment)
     return rules
@@ -325,6 +325,4 @@ def _simplify(path: list[Condition]) -> tuple[Condition, ...]:
             tight[key] = cond
     order = list(dict.fromkeys(c.column for c in path))
     # Per column, the lower bound reads first: "income >= 40 and income < 70".
-    return tuple(
-        tight[(col, op)] for col in order for op in (">=", "<") if (col, op) in tight
-    )
+    return tuple(tight[(col, op)] for col in order for op in (">=", "<") if (col, op) in tight)
