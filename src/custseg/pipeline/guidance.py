@@ -26,7 +26,8 @@ from sklearn.metrics import silhouette_score
 GUIDE_ROWS = 3_000  # rows sampled (seeded): the advice costs well under a second on any table
 DUPLICATE_R = 0.9
 NOISE_SEPARATION = 0.05  # below this share of variance between segments: no group structure
-ID_LIKE_UNIQUE = 0.95  # whole numbers, at least this share distinct: an id or a counter
+# Whole numbers, at least this share distinct and packed densely (1, 2, 3, ...): an id or counter.
+ID_LIKE_UNIQUE = 0.95
 K_CANDIDATES = range(2, 9)
 VERDICTS = ("use", "noise", "duplicate", "flag", "id-like", "constant")
 
@@ -93,9 +94,9 @@ def advise(
                 c, "flag", "a yes/no flag: compare segments on it, do not cluster on it",
                 distinct=distinct,
             )  # fmt: skip
-        elif (present == present.round()).all() and distinct >= ID_LIKE_UNIQUE * len(present) > 20:
+        elif _id_like(present, distinct):
             advice[c] = FeatureAdvice(
-                c, "id-like", "whole numbers, nearly all different: an id or a counter",
+                c, "id-like", "numbers 1, 2, 3, ... nearly all different: an id or a counter",
                 distinct=distinct,
             )  # fmt: skip
         else:
@@ -103,6 +104,12 @@ def advise(
     if candidates:
         advice |= _judge(values, candidates, k, seed, label)
     return [advice[c] for c in columns]
+
+
+def _id_like(present: pd.Series, distinct: int) -> bool:
+    if distinct < max(20, ID_LIKE_UNIQUE * len(present)) or (present != present.round()).any():
+        return False
+    return present.max() - present.min() + 1 <= 1.5 * distinct  # money amounts spread wider
 
 
 def _judge(values, candidates, k, seed, label) -> dict[str, FeatureAdvice]:

@@ -136,6 +136,7 @@ def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
             for p in summary["segments"]
         ],
         "rules": summary.get("rules"),
+        "guidance": summary.get("features_advice"),
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
         "version": summary["versions"]["custseg"],
         "plotly_js": plotly_js(),
