@@ -13,9 +13,9 @@ from custseg.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from custseg import read, text
-    from custseg.pipeline import guidance
     from custseg.outputs import export
     from custseg.outputs.report import overview
+    from custseg.pipeline import guidance
 else:
     read, export = lazy("custseg.read"), lazy("custseg.outputs.export")
     guidance, text = lazy("custseg.pipeline.guidance"), lazy("custseg.text")

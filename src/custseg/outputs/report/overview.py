@@ -19,8 +19,8 @@ from custseg.outputs.report._common import check_max_points, sample_note, sample
 from custseg.outputs.report.figures import correlation, feature_histograms, pairs, present
 from custseg.outputs.report.page import chart_entries, plotly_js, render_page
 from custseg.pipeline.guidance import advise
-from custseg.text import humanise
 from custseg.read import NUMERIC_ROLES, Table
+from custseg.text import humanise
 
 TEMPLATE = "overview.html.j2"
 
