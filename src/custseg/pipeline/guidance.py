@@ -114,8 +114,11 @@ def _id_like(present: pd.Series, distinct: int) -> bool:
 
 def _judge(values, candidates, k, seed, label) -> dict[str, FeatureAdvice]:
     X = np.column_stack([values[c].fillna(values[c].median()).to_numpy() for c in candidates])
-    std = X.std(axis=0)
-    X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
+    with np.errstate(all="ignore"):
+        std = X.std(axis=0)
+        X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
+    # Values too large to scale (validation reports them) carry no usable structure here.
+    X = np.nan_to_num(X, nan=0.0, posinf=0.0, neginf=0.0)
     active = list(range(len(candidates)))
     separation = np.zeros(len(candidates))
     for _ in range(5):

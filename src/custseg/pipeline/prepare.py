@@ -17,6 +17,7 @@ from custseg.text import humanise
 
 # From this many rows on, features are held as float32 (half the memory, same segments).
 FLOAT32_ROWS = 200_000
+GUIDE_MIN_ROWS = 20  # feature guidance needs a few rows per segment to judge columns
 
 
 @dataclass
@@ -76,9 +77,10 @@ def guide(table: Table, options: SegmentOptions) -> tuple[Any, list[FeatureAdvic
     if options.features not in (None, "auto"):
         return options.features, None, []
     base = plan_features(table, None, scale=options.scale, one_hot=options.one_hot)
-    if len(base.numeric) < 2:
-        return (None if options.features == "auto" else options.features), None, []
-    k = options.k if isinstance(options.k, int) else None
+    if len(base.numeric) < 2 or len(table.frame) < GUIDE_MIN_ROWS:
+        return None, None, []  # too little to judge; validation reports what is wrong, if anything
+    # A k the table cannot hold is reported by validation below, not here.
+    k = options.k if isinstance(options.k, int) and options.k * 2 <= len(table.frame) else None
     advice = advise(table.frame, list(base.numeric), k=k, seed=options.seed, label=humanise)
     left_out = [a for a in advice if a.verdict != "use"]
     why = "; ".join(f"{humanise(a.column)} ({a.verdict})" for a in left_out)
