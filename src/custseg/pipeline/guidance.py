@@ -11,7 +11,8 @@ For each numeric column it says whether it
 
 How: K-Means on a seeded sample, then each column's separation against those segments; columns
 below ``NOISE_SEPARATION`` are set aside and K-Means runs again on the rest, until the kept set
-settles (noise columns cannot then pull the segments their way).
+settles. Last, each kept column must also separate the segments found *without* it: a noise
+column that pulled the segments its own way does not.
 """
 
 from __future__ import annotations
@@ -131,6 +132,15 @@ def _judge(values, candidates, k, seed, label) -> dict[str, FeatureAdvice]:
         if kept == active:
             break
         active = kept
+    # A column with real group structure shows it in the segments the *other* columns find;
+    # a noise column that pulled the segments its own way does not.
+    if len(active) > 2:
+        alone = [i for i in active if _eta_squared(
+            X[:, [i]], _segments(X[:, [j for j in active if j != i]], k, seed)
+        )[0] < NOISE_SEPARATION]  # fmt: skip
+        if alone and len(alone) < len(active):
+            active = [i for i in active if i not in alone]
+            separation = _eta_squared(X, _segments(X[:, active], k, seed))
     r = np.corrcoef(X, rowvar=False) if len(candidates) > 1 else np.ones((1, 1))
     out: dict[str, FeatureAdvice] = {}
     chosen: list[int] = []
