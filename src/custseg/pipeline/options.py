@@ -74,7 +74,8 @@ def feature_columns(name: str, value: Any) -> tuple[str, ...] | str | None:
     """Like :func:`columns`, or ``"auto"``: the columns feature guidance keeps."""
     if isinstance(value, str) and value.strip().lower() == "auto":
         return "auto"
-    return columns(name, value)
+    names = columns(name, value)
+    return "auto" if names is not None and [n.lower() for n in names] == ["auto"] else names
 
 
 def log_columns(name: str, value: Any) -> bool | str | tuple[str, ...] | None:
