@@ -27,9 +27,11 @@ from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
 from custseg.outputs.export import rules_sql, write_csv
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
+from custseg.pipeline.guidance import advise
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view
 from custseg.segmentation import Progress, Segmentation, segment
+from custseg.text import humanise
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in TABLE_SUFFIXES]
 SAMPLE_ROWS = 200
@@ -216,6 +218,15 @@ def overview(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> pd.
 
 
 # ---------------------------------------------------------------- segmenting
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def feature_advice(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> list[dict]:
+    """Feature guidance on the table's numeric columns (cached per table and roles)."""
+    columns = numeric_columns(_table)
+    if len(columns) < 2:
+        return []
+    return [a.to_dict() for a in advise(_table.frame, columns, label=humanise)]
 
 
 def search_key(loaded: Loaded, table: Table, options: SegmentOptions) -> tuple:

@@ -24,6 +24,7 @@ from custseg.outputs.report._common import segment_colors
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import ROLES, Table
 from custseg.segmentation import Segmentation
+from custseg.text import humanise
 
 log = logging.getLogger("custseg.app")
 T = TypeVar("T")
@@ -204,6 +205,15 @@ def feature_controls(loaded: state.Loaded, table: Table) -> SegmentOptions | Non
     else:
         features = named[choice]
         st.caption(md(", ".join(features)))
+    advice = state.feature_advice(loaded.key, tuple(table.roles.items()), table)
+    if advice:
+        st.caption(
+            "Feature guidance: "
+            + md("; ".join(f"{humanise(a['column'])}: {a['verdict']}" for a in advice)),
+            help="'use' separates the segments; 'noise' has no group structure and blurs them; "
+            "'duplicate' moves with a better column; flags, ids and constants do not suit "
+            "K-Means.",
+        )
     scale = st.selectbox("Scaling", list(SCALES), format_func=SCALES.get, key="scale")
     log = st.checkbox(
         "Log-transform skewed columns",
