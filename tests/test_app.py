@@ -180,7 +180,12 @@ def test_sample_data_shows_cards_charts_and_downloads():
     assert widget(at.selectbox, "Gender").value == "gender"
     assert widget(at.selectbox, INCOME).value == "income"
     labels = [b.label for b in at.get("download_button")]
-    assert labels == [f"Download {n}" for n in ("segments.csv", "report.html", "model.skops")]
+    files = ("segments.csv", "report.html", "model.skops", "rules.sql")
+    assert labels == [f"Download {n}" for n in files]
+    guidance = [c.value for c in at.caption if c.value.startswith("Feature guidance: ")]
+    assert len(guidance) == 1 and "age: use" in guidance[0]
+    rules = [m.value for m in at.markdown if m.value.startswith("**Rule:**")]
+    assert len(rules) == seg.k and "fits" in rules[0]
     assert [t.label for t in at.tabs] == list(views.VIEWS)
     assert len(at.get("plotly_chart")) == 2  # 2D and sizes; the other views are drawn when open
 

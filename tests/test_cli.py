@@ -9,7 +9,14 @@ from typer.testing import CliRunner
 from custseg.cli import app
 
 runner = CliRunner()
-OUTPUTS = {"segments.csv", "summary.json", "model.skops", "report.html", "manifest.json"}
+OUTPUTS = {
+    "segments.csv",
+    "summary.json",
+    "model.skops",
+    "report.html",
+    "rules.sql",
+    "manifest.json",
+}
 
 
 def invoke(*args):

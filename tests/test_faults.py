@@ -51,7 +51,7 @@ def test_staging_left_by_killed_runs_is_removed_by_the_next_run(tmp_path):
     assert done.returncode == 0, done.stderr
     assert _staging(out) == []
     assert "unfinished output folder" in done.stdout
-    assert {p.name for p in out.iterdir()} == {*export.OUTPUTS, export.MANIFEST}
+    assert {p.name for p in out.iterdir()} == {*export.OUTPUTS, export.RULES_SQL, export.MANIFEST}
 
 
 def test_a_live_runs_staging_folder_is_kept(tmp_path, seg):

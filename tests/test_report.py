@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 import custseg
 from custseg.exceptions import ConfigError
 from custseg.outputs.report import render_html, write_png
+from custseg.text import humanise
 from tests.conftest import shared_file
 
 HOSTILE = "<script>alert(1)</script>"
@@ -154,12 +155,13 @@ def test_segment_names_in_legends_with_one_colour_each(seg):
 def test_scatter_prefers_income_and_spending(sample_seg):
     fig = figure(render_html(sample_seg), "scatter2d")
     titles = fig["layout"]["xaxis"]["title"]["text"], fig["layout"]["yaxis"]["title"]["text"]
-    assert titles == ("Annual Income (k$)", "Spending Score (1-100)")
+    # column names in words, units in brackets kept
+    assert titles == ("annual income (k$)", "spending score (1-100)")
     scene = figure(render_html(sample_seg), "scatter3d")["layout"]["scene"]
     assert [scene[a]["title"]["text"] for a in ("xaxis", "yaxis", "zaxis")] == [
-        "Age",
-        "Annual Income (k$)",
-        "Spending Score (1-100)",
+        "age",
+        "annual income (k$)",
+        "spending score (1-100)",
     ]
 
 
@@ -189,7 +191,7 @@ def test_hostile_text_is_escaped(tmp_path):
     shown = plotly_text(HOSTILE)
     assert shown == "&lt;script&gt;alert(1)&lt;/script&gt;"
     titles = [a["text"] for a in figure(page, "distributions")["layout"]["annotations"]]
-    assert shown in titles
+    assert plotly_text(humanise(HOSTILE)) in titles  # column names are shown in words
     assert shown in figure(page, "correlation")["data"][0]["x"]
     assert shown in [d["label"] for d in figure(page, "pairs")["data"][0]["dimensions"]]
 

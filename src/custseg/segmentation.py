@@ -31,10 +31,11 @@ from custseg.pipeline.identity import Identity, carry_names, match_segments, rel
 from custseg.pipeline.migration import Migration, migrate
 from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare, with_roles
+from custseg.pipeline.rules import SegmentRules, fit_rules
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.read import Table, free_column_name, load
 from custseg.scoring.scorer import SegmentModel
-from custseg.text import plural
+from custseg.text import humanise, plural
 
 Progress = Callable[[str, int, int], None]
 
@@ -80,6 +81,15 @@ class Segmentation:
         With ``previous``: which segments were carried over, appeared or vanished.
     migration : Migration or None
         With a previous run that has customer ids: who moved between segments.
+    rules : SegmentRules or None
+        Each segment as a short rule on the numeric features, with its fidelity (the share of
+        customers the rules put in their own segment); ``rules.to_sql()`` is the ``rules.sql``
+        expression. None when the run has no numeric feature.
+    display_names : dict
+        Feature column -> the name a person reads ("cash advance frequency"), from the rules
+        file's ``[display]`` section or the column name in words.
+    features_advice : list of FeatureAdvice or None
+        Feature guidance on each candidate column (when the run was not told its columns).
     """
 
     table: Table
@@ -98,6 +108,9 @@ class Segmentation:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     identity: Identity | None = None
     migration: Migration | None = None
+    rules: SegmentRules | None = None
+    display_names: dict[str, str] = field(default_factory=dict)
+    features_advice: list | None = None  # FeatureAdvice per candidate column, when guided
 
     # ------------------------------------------------------------ views
     @property
@@ -121,6 +134,10 @@ class Segmentation:
         if self.k == choice.recommended:
             return f"You chose k = {self.k}, which is also the recommendation: {why}"
         return f"You chose k = {self.k}; the recommendation was k = {choice.recommended}: {why}"
+
+    def label(self, column: str) -> str:
+        """The name a person reads for ``column`` (see ``display_names``)."""
+        return self.display_names.get(column) or humanise(column)
 
     @property
     def names(self) -> dict[int, str]:
@@ -317,6 +334,14 @@ def assemble(
     )
     if identity is not None:
         carry_names(profiles, identity)
+    segment_rules = fit_rules(
+        values,
+        labels,
+        dict(zip(prepared.plan.numeric, imputed_values(prepared.preprocessor), strict=True)),
+        depth=options.rule_depth,
+        drop_missing=options.missing == "drop",
+        seed=options.seed,
+    )
     params = {
         "k": k,
         "k_range": search.choice.ks,
@@ -329,6 +354,7 @@ def assemble(
         "k_search_rows": len(Z) if sample is None else len(sample),
         "k_search_seed": options.seed,
         "dtype": str(Z.dtype),
+        "rule_depth": options.rule_depth,
     }
     if before is not None:
         params["previous"] = before.source
@@ -362,6 +388,12 @@ def assemble(
         options=options,
         identity=identity,
         migration=migration,
+        rules=segment_rules,
+        features_advice=prepared.advice,
+        display_names={
+            c: humanise(c, rules.get("display"))
+            for c in (*prepared.plan.numeric, *prepared.plan.categorical)
+        },
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result
@@ -392,3 +424,10 @@ def _migration(
         names=names,
         carried=identity.carried if identity is not None else None,
     )
+
+
+def imputed_values(preprocessor: ColumnTransformer) -> list[float]:
+    """The value a missing numeric feature is read as (its median), in original units."""
+    if not any(name == "num" for name, *_ in preprocessor.transformers_):
+        return []
+    return [float(v) for v in preprocessor.named_transformers_["num"]["impute"].statistics_]

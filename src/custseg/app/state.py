@@ -32,14 +32,16 @@ from custseg.app.access import (
 )
 from custseg.datasets import sample_customers
 from custseg.exceptions import CustsegError, SourceError
-from custseg.outputs.export import write_csv
+from custseg.outputs.export import rules_sql, write_csv
 from custseg.outputs.manifest import check_manifest
 from custseg.outputs.model_file import MODEL_FILENAME, save_model
 from custseg.outputs.runs import FinishedRun, read_previous
+from custseg.pipeline.guidance import advise
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import NUMERIC_ROLES, Table, auto_features, load, numeric_view, set_roles
 from custseg.read.compressed import COMPRESSIONS
 from custseg.segmentation import Progress, Segmentation, segment
+from custseg.text import humanise
 
 # Compressed uploads too (customers.csv.gz, export.zip): read as the table inside.
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in (*TABLE_SUFFIXES, *COMPRESSIONS)]
@@ -247,6 +249,15 @@ def _read_previous(path: str) -> FinishedRun:
     return read_previous(path)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def feature_advice(key: str, roles: tuple[tuple[str, str], ...], _table: Table) -> list[dict]:
+    """Feature guidance on the table's numeric columns (cached per table and roles)."""
+    columns = numeric_columns(_table)
+    if len(columns) < 2:
+        return []
+    return [a.to_dict() for a in advise(_table.frame, columns, label=humanise)]
+
+
 def search_key(loaded: Loaded, table: Table, options: SegmentOptions) -> tuple:
     return (loaded.key, tuple(table.roles.items()), options, os.environ.get(PREVIOUS_ENV))
 
@@ -287,6 +298,11 @@ def segments_csv(seg: Segmentation) -> bytes:
     buffer = io.BytesIO()
     write_csv(seg.assignments(), buffer)
     return buffer.getvalue()
+
+
+def rules_sql_file(seg: Segmentation) -> bytes:
+    """``rules.sql``: the segments as one SQL CASE expression."""
+    return rules_sql(seg).encode("utf-8")
 
 
 def report_html(seg: Segmentation) -> bytes:

@@ -24,7 +24,7 @@ from custseg.outputs.report._common import segment_colors
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import ROLES, Table
 from custseg.segmentation import Segmentation
-from custseg.text import plural
+from custseg.text import humanise, plural
 
 log = logging.getLogger("custseg.app")
 T = TypeVar("T")
@@ -207,6 +207,15 @@ def feature_controls(loaded: state.Loaded, table: Table) -> SegmentOptions | Non
     else:
         features = named[choice]
         st.caption(md(", ".join(features)))
+    advice = state.feature_advice(loaded.key, tuple(table.roles.items()), table)
+    if advice:
+        st.caption(
+            "Feature guidance: "
+            + md("; ".join(f"{humanise(a['column'])}: {a['verdict']}" for a in advice)),
+            help="'use' separates the segments; 'noise' has no group structure and blurs them; "
+            "'duplicate' moves with a better column; flags, ids and constants do not suit "
+            "K-Means.",
+        )
     scale = st.selectbox("Scaling", list(SCALES), format_func=SCALES.get, key="scale")
     log = st.checkbox(
         "Log-transform skewed columns",
@@ -289,7 +298,7 @@ def headline(result: Result) -> None:
 
 
 def segment_cards(seg: Segmentation) -> None:
-    """One bordered card per segment: name, size, persona and suggested actions."""
+    """One bordered card per segment: name, size, persona, rule and suggested actions."""
     colors = segment_colors(seg)
     profiles = seg.profiles
     for start in range(0, len(profiles), CARDS_PER_ROW):
@@ -304,6 +313,8 @@ def segment_cards(seg: Segmentation) -> None:
                 st.caption(f"Segment {p.id} · {plural(p.size, 'customer')} · {p.share:.1%}")
                 if p.persona:
                     st.markdown(md(p.persona))
+                if seg.rules is not None:
+                    st.markdown("**Rule:** " + md(rule_line(seg, p.id)))
                 if p.actions:
                     st.markdown(
                         "\n".join(
@@ -313,6 +324,15 @@ def segment_cards(seg: Segmentation) -> None:
                     )
 
 
+def rule_line(seg: Segmentation, segment: int) -> str:
+    """The segment's rule, with the share of its customers it fits."""
+    rule = seg.rules.rule(segment, seg.label)
+    if rule is None:
+        return "none of its own (its customers fall under the rules of other segments)"
+    fits = seg.rules.segment_fidelity.get(segment, 0.0)
+    return f"{rule[:1].upper() + rule[1:]} (fits {fits:.0%} of its customers)"
+
+
 def downloads(seg: Segmentation) -> None:
     """``segments.csv``, ``report.html`` and the model, each built when clicked."""
     files = [
@@ -320,6 +340,8 @@ def downloads(seg: Segmentation) -> None:
         ("report.html", state.report_html, "text/html"),
         ("model.skops", state.model_bytes, "application/octet-stream"),
     ]
+    if seg.rules is not None:
+        files.append(("rules.sql", state.rules_sql_file, "text/plain"))
     for col, (name, build, mime) in zip(st.columns(len(files)), files, strict=True):
         col.download_button(
             f"Download {name}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from custseg.charts.style import Chart, esc, shown, style
+from custseg.charts.style import Chart, esc, label, shown, style
 
 
 def profile_matrix(segments: list[dict], attribute: str, features: list[str]) -> np.ndarray:
@@ -44,7 +44,7 @@ def profile_heatmap(summary: dict, features: list[str] | None = None) -> Chart |
     fig = go.Figure(
         go.Heatmap(
             z=np.round(ratio, 3),
-            x=[esc(f) for f in features],
+            x=[esc(label(summary, f)) for f in features],
             y=[esc(p["name"]) for p in segments],
             text=text,
             texttemplate="%{text}",

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from custseg.exceptions import ConfigError
+from custseg.text import humanise
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 INK, MUTED, ACCENT, KNEE = "#1f2937", "#6b7280", "#4f46e5", "#f28e2b"
@@ -39,6 +40,11 @@ class Charts:
     points_shown: int = 0
     points_total: int = 0
     silhouette_sample: int | None = None
+
+
+def label(summary: dict, column: str) -> str:
+    """The name a person reads for ``column``: the run's display name, else its words."""
+    return (summary.get("display_names") or {}).get(column) or humanise(column)
 
 
 def esc(text: object) -> str:

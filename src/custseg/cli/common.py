@@ -95,7 +95,8 @@ FeaturesOpt = Annotated[
     typer.Option(
         "--features",
         "-f",
-        help="Feature columns, comma-separated or repeated (names or roles: income, age).",
+        help="Feature columns, comma-separated or repeated (names or roles: income, age), "
+        "or auto (the columns feature guidance keeps).",
     ),
 ]
 IdOpt = Annotated[str | None, typer.Option("--id-column", help="Customer id column, or 'none'.")]

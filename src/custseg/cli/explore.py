@@ -24,13 +24,15 @@ from custseg.exceptions import ConfigError
 from custseg.text import plural
 
 if TYPE_CHECKING:
-    from custseg import read
+    from custseg import read, text
     from custseg.outputs import export
     from custseg.outputs.report import overview
+    from custseg.pipeline import guidance
     from custseg.pipeline import options as pipeline_options
 else:
     pipeline_options = lazy("custseg.pipeline.options")
     read, export = lazy("custseg.read"), lazy("custseg.outputs.export")
+    guidance, text = lazy("custseg.pipeline.guidance"), lazy("custseg.text")
     overview = lazy("custseg.outputs.report.overview")
 
 app = typer.Typer()
@@ -84,6 +86,22 @@ def explore(
             )
             rt.add_row(str(col), role, str(int(series.isna().sum())), str(series.nunique()), *stats)
         out.print(rt)
+        print_guidance(table)
         if html is not None:
             overview.render_overview(table, html)
             out.print(f"  wrote [cyan]{html}[/]  (overview)", highlight=False)
+
+
+def print_guidance(table: read.Table) -> None:
+    """Which numeric columns help a segmentation, and why the others do not."""
+    numeric = table.columns_with(*read.NUMERIC_ROLES)
+    if len(numeric) < 2:
+        return
+    rt = RichTable(title="Which columns help (feature guidance)")
+    for col in ("column", "verdict", "separation", "why"):
+        rt.add_column(col, justify="right" if col == "separation" else "left")
+    for a in guidance.advise(table.frame, numeric, label=text.humanise):
+        sep = "" if a.separation is None else f"{a.separation:.0%}"
+        rt.add_row(text.humanise(a.column), a.verdict, sep, a.reason)
+    out.print(rt)
+    out.print("[dim]--features auto keeps the columns marked 'use'.[/]", highlight=False)

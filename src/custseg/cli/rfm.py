@@ -143,7 +143,9 @@ def rfm(
     """
     with errors():
         rfm_file = rfm_pipeline.RFM_FILENAME
-        export.check_free([out_dir / name for name in (*export.OUTPUTS, rfm_file)], force)
+        export.check_free(
+            [out_dir / name for name in (*export.OUTPUTS, export.RULES_SQL, rfm_file)], force
+        )
         with progress_bar(quiet) as callback:
             seg = rfm_pipeline.segment_rfm(
                 transactions,
@@ -163,7 +165,7 @@ def rfm(
                 force=force,
                 png=png,
                 raw_csv=raw_csv,
-                step=output_steps(callback, 5 + (png is not None)),
+                step=output_steps(callback, 6 + (png is not None)),  # rules.sql too
                 extra={rfm_file: lambda path: export.write_csv(seg.rfm_table, path)},
             )
         if not quiet:

@@ -43,6 +43,7 @@ from custseg.cli.common import (
     split_list,
 )
 from custseg.cli.compare import PreviousOpt, print_changes
+from custseg.cli.rules_block import print_rules
 from custseg.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -82,6 +83,12 @@ def run(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
     ] = None,
+    rule_depth: Annotated[
+        int,
+        typer.Option(
+            "--rule-depth", help="Most conditions in a segment's rule (3); more is more faithful."
+        ),
+    ] = 3,
     png: PngOpt = None,
     raw_csv: RawCsvOpt = False,
     force: ForceOpt = False,
@@ -126,6 +133,7 @@ def run(
             rules=rules,
             roles=role,
             tenure=split_list(tenure),
+            rule_depth=rule_depth,
         )
         target = writeback.write_target(
             data, table=table, query=query, write_table=write_table, if_exists=if_exists,
@@ -139,7 +147,9 @@ def run(
                 spark_master, spark_conf, spark_output,
             )  # fmt: skip
         else:
-            export.check_free([out_dir / name for name in export.OUTPUTS], force)
+            export.check_free(
+                [out_dir / name for name in (*export.OUTPUTS, export.RULES_SQL)], force
+            )
             with progress_bar(quiet) as callback:
                 callback("load data", 0, 1)
                 loaded = load_table(data, id_column, sheet, table, query, header_row=header_row)
@@ -156,8 +166,8 @@ def run(
                     force=force,
                     png=png,
                     raw_csv=raw_csv,
-                    step=output_steps(
-                        callback, 4 + (png is not None) + (seg.migration is not None)
+                    step=output_steps(  # rules.sql and migration.csv too
+                        callback, 5 + (png is not None) + (seg.migration is not None)
                     ),
                 )
         if target is not None:
@@ -172,6 +182,7 @@ def run(
             )
         if not quiet:
             print_segments(seg)
+            print_rules(seg)
             if previous is not None:
                 print_changes(seg.summary())
             print_written(written)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
 
 OUTPUTS = ("segments.csv", "summary.json", MODEL_FILENAME, "report.html")
+RULES_SQL = "rules.sql"  # the segments as one SQL CASE expression (when the run has rules)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -215,6 +216,31 @@ def write_run_files(seg: Segmentation, folder: Path, say: Callable[[str], None])
     render_report(summary, ChartData.from_result(seg), folder / "report.html")
 
 
+def rules_sql(seg: Segmentation) -> str:
+    """``rules.sql``: a comment saying what it is, then one ``CASE ... END`` expression."""
+    rules = seg.rules
+    missing = (
+        "a customer missing any of these columns gets NULL (the run left such rows out)"
+        if rules.drop_missing
+        else "a missing value (NULL) is read as the run's median, as the model does"
+    )
+    # A segment name holding "*/" would end the comment early.
+    names = "; ".join(f"{i} = {name.replace('*/', '* /')}" for i, name in sorted(seg.names.items()))
+    header = (
+        f"/* custseg segment rules ({rules.method}, at most {rules.depth} conditions a rule).\n"
+        f"   Puts {rules.fidelity:.1%} of customers in their own K-Means segment.\n"
+        f"   Segments: {names}.\n"
+        f"   NULLs: {missing}.\n"
+        "   Use: SELECT *, <this expression> AS segment FROM customers */"
+    )
+    return header + "\n" + rules.to_sql() + "\n"
+
+
+def write_rules_sql(seg: Segmentation, path: Path) -> None:
+    """Write :func:`rules_sql` to ``path``."""
+    path.write_text(rules_sql(seg), encoding="utf-8")
+
+
 def write_outputs(
     seg: Segmentation,
     out_dir: str | Path = "out",
@@ -246,6 +272,8 @@ def write_outputs(
     if seg.migration is not None:  # run with a previous run's customers: who moved
         migration = seg.migration.customers
         extra.setdefault("migration.csv", lambda path: write_csv(migration, path, raw=raw_csv))
+    if getattr(seg, "rules", None) is not None:
+        extra = {RULES_SQL: lambda path: write_rules_sql(seg, path), **extra}
     names = [*OUTPUTS, *extra]
     check_free([out_dir / name for name in names], force)
     say = step or (lambda _name: None)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from custseg.text import capitalise
 from custseg.versions import versions
 
 if TYPE_CHECKING:
@@ -63,7 +64,13 @@ def build_summary(seg: Segmentation) -> dict:
         "metrics": choice.metrics,
         "inertia": seg.model.inertia_,
         "silhouette": chosen.get("silhouette"),
-        "segments": [p.to_dict() for p in seg.profiles],
+        "segments": [_segment(seg, p) for p in seg.profiles],
+        "rules": seg.rules.to_dict(seg.label) if seg.rules is not None else None,
+        "display_names": {c: seg.label(c) for c in seg.features},
+        "features_advice": [
+            a.to_dict() | {"label": seg.label(a.column)} for a in seg.features_advice or []
+        ]
+        or None,
         "centers": seg.centers.to_dict(orient="records"),
         "params": seg.params,
         "notes": seg.notes,
@@ -74,3 +81,14 @@ def build_summary(seg: Segmentation) -> dict:
     if seg.migration is not None:  # and the previous run's customers: who moved
         summary["migration"] = seg.migration.summary()
     return json_ready(summary)
+
+
+def _segment(seg: Segmentation, profile) -> dict:
+    """One segment's profile plus its rule (in display names) and that rule's fidelity."""
+    out = profile.to_dict()
+    rules = getattr(seg, "rules", None)  # a Spark run has no rules
+    if rules is not None:
+        rule = rules.rule(profile.id, seg.label)
+        out["rule"] = capitalise(rule) if rule else None
+        out["rule_fidelity"] = rules.segment_fidelity.get(profile.id)
+    return out

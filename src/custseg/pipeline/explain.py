@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from custseg.exceptions import ConfigError
+from custseg.text import capitalise, humanise
 
 ROLE_ORDER = ("age", "income", "spending")
 ACTION_KINDS = ("promotions", "campaigns", "resources")
@@ -36,6 +37,7 @@ class SegmentProfile:
     persona: str
     actions: dict[str, str]
     gender: dict[str, float] = field(default_factory=dict)
+    named: list[str] = field(default_factory=list)  # the features its name and persona speak of
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,9 +155,11 @@ def profiles_from_stats(
             continue
         means = stats["mean"].loc[seg]
         z = ((means - pop_mean) / pop_std).fillna(0.0) if zscores is None else zscores.loc[seg]
-        levels = {c: _level(z[c], rules["levels"]) for c in stats["mean"].columns}
-        persona, actions, ruled_name = _persona(levels, roles, rules)
-        name = ruled_name or _name(z, levels, roles, rules)
+        index = means / pop_mean.where(pop_mean > 0) * 100
+        levels = {c: level_of(z[c], index[c], rules["levels"]) for c in stats["mean"].columns}
+        named = named_features(z, levels, roles, rules)
+        persona, actions, ruled_name = _persona(levels, named, roles, rules)
+        name = ruled_name or _name(named, levels, roles, rules)
         profiles.append(
             SegmentProfile(
                 id=int(seg),
@@ -167,6 +171,7 @@ def profiles_from_stats(
                 mins=_floats(stats["min"].loc[seg]),
                 maxs=_floats(stats["max"].loc[seg]),
                 index=_floats(means / pop_mean.replace(0, np.nan) * 100),
+                named=named,
                 zscores=_floats(z),
                 levels=levels,
                 persona=persona,
@@ -182,48 +187,69 @@ def _floats(series: pd.Series) -> dict[str, float]:
     return {str(k): (None if pd.isna(v) else float(v)) for k, v in series.items()}
 
 
-def _level(z: float, levels: Mapping) -> str:
-    if z >= levels["high"]:
+def level_of(z: float, index: float | None, levels: Mapping) -> str:
+    """ "high", "low" or "average": by the z-score, or by the index (segment mean / population
+    mean x 100) when the rules set ``index_high`` / ``index_low`` (e.g. 200 / 50: twice or half
+    the average is never "average", however skewed the feature)."""
+    index = None if index is None or pd.isna(index) else float(index)
+    if z >= levels["high"] or (index is not None and index >= levels.get("index_high", np.inf)):
         return "high"
-    if z <= levels["low"]:
+    if z <= levels["low"] or (index is not None and index <= levels.get("index_low", -np.inf)):
         return "low"
     return "average"
 
 
+def label_of(col: str, rules: dict) -> str:
+    """The column as a person reads it: the rules' ``[display]`` name or the name in words."""
+    return humanise(col, rules.get("display"))
+
+
 def _word(col: str, level: str, roles: Mapping[str, str], rules: dict) -> str:
     words = rules["words"].get(roles.get(col, ""), rules["words"]["default"])
-    return words[level].format(feature=col)
+    return words[level].format(feature=label_of(col, rules))
 
 
-def _name(z: pd.Series, levels: dict, roles: Mapping[str, str], rules: dict) -> str:
+def named_features(z: pd.Series, levels: dict, roles: Mapping[str, str], rules: dict) -> list[str]:
+    """The facts a segment is named by: its (up to ``name_features``) most distinctive
+    non-average features, plus the other of income/spending when one of them is chosen."""
     n = int(rules["levels"].get("name_features", 2))
     distinctive = [c for c in z.abs().sort_values(ascending=False).index if levels[c] != "average"]
     chosen = distinctive[:n]
-    if not chosen:
-        return "Average customers"
     # Income and spending read as a pair: when one names the segment, name the other too.
     pair = [c for c in z.index if roles.get(c) in ("income", "spending")]
     if len(pair) == 2 and any(c in chosen for c in pair):
         chosen = list(dict.fromkeys([*chosen, *pair]))
     rank = {r: i for i, r in enumerate(ROLE_ORDER)}
     chosen.sort(key=lambda c: rank.get(roles.get(c, ""), len(rank)))
-    text = ", ".join(_word(c, levels[c], roles, rules) for c in chosen)
-    return text[:1].upper() + text[1:].lower() if text else text
+    return chosen
+
+
+def _name(named: list[str], levels: dict, roles: Mapping[str, str], rules: dict) -> str:
+    if not named:
+        return "Average customers"
+    return capitalise(", ".join(_word(c, levels[c], roles, rules) for c in named))
 
 
 def _persona(
-    levels: dict, roles: Mapping[str, str], rules: dict
+    levels: dict, named: list[str], roles: Mapping[str, str], rules: dict
 ) -> tuple[str, dict[str, str], str | None]:
-    """Persona, actions and (when the rule gives one) name from the first matching rule."""
+    """Persona, actions and (when the rule gives one) name from the first matching rule.
+
+    The generic texts speak of the same features as the name (``named``), so name, persona and
+    actions make the same claims.
+    """
     by_role = {roles[c]: lvl for c, lvl in levels.items() if roles.get(c) not in (None, "numeric")}
-    high = [c for c, lvl in levels.items() if lvl == "high"]
-    low = [c for c, lvl in levels.items() if lvl == "low"]
+    high = [c for c in named if levels[c] == "high"]
+    low = [c for c in named if levels[c] == "low"]
     facts = {
         "any_high": bool(high),
         "any_low": bool(low),
-        "all_average": not high and not low,
+        "all_average": all(lvl == "average" for lvl in levels.values()),
     }
-    fill = {"high": ", ".join(high) or "none", "low": ", ".join(low) or "none"}
+    fill = {
+        "high": ", ".join(label_of(c, rules) for c in high) or "none",
+        "low": ", ".join(label_of(c, rules) for c in low) or "none",
+    }
     for rule in rules["rule"]:
         when = rule.get("when", {})
         if all(by_role.get(k, facts.get(k)) == v for k, v in when.items()):

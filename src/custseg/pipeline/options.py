@@ -71,6 +71,14 @@ def columns(name: str, value: Any) -> tuple[str, ...] | None:
     return names or None
 
 
+def feature_columns(name: str, value: Any) -> tuple[str, ...] | str | None:
+    """Like :func:`columns`, or ``"auto"``: the columns feature guidance keeps."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    names = columns(name, value)
+    return "auto" if names is not None and [n.lower() for n in names] == ["auto"] else names
+
+
 def log_columns(name: str, value: Any) -> bool | str | tuple[str, ...] | None:
     """True/"auto" (skewed columns), False/None (none) or column names."""
     if value is None or isinstance(value, bool):
@@ -183,9 +191,10 @@ class SegmentOptions:
 
     Parameters
     ----------
-    features : list of str or comma-separated str, optional
+    features : list of str, comma-separated str or "auto", optional
         Feature columns (names, or roles such as ``"income"``); default every numeric non-id
-        column that can help.
+        column that can help. ``"auto"`` keeps the columns feature guidance says separate the
+        segments, leaving out noise, duplicates, flags and id-like columns (with a note why).
     k : "auto" or int, default="auto"
         Number of segments; ``"auto"`` takes the recommended k.
     k_range : "2..10", "3,5,8" or list of int, optional
@@ -218,6 +227,9 @@ class SegmentOptions:
     tenure : list of str, optional
         Date columns to turn into a feature: the days from each date to the column's newest
         (``"Dt_Customer"`` adds ``"days since Dt_Customer"``).
+    rule_depth : int, default=3
+        The most conditions in a segment's rule (``seg.rules``, ``rules.sql``); deeper rules
+        follow the segments more faithfully but are longer to read.
 
     Examples
     --------
@@ -226,7 +238,7 @@ class SegmentOptions:
     6
     """
 
-    features: tuple[str, ...] | None = None
+    features: tuple[str, ...] | str | None = None
     k: int | str = "auto"
     k_range: str | tuple[int, ...] | None = None
     scale: str = "standard"
@@ -241,9 +253,10 @@ class SegmentOptions:
     k_search_rows: int = K_SEARCH_ROWS
     roles: tuple[tuple[str, str], ...] | None = None
     tenure: tuple[str, ...] | None = None
+    rule_depth: int = 3
 
     _parameter_constraints: ClassVar[dict[str, Callable[[str, Any], Any]]] = {
-        "features": columns,
+        "features": feature_columns,
         "k": whole_number(2, auto=True, why=" (a segmentation needs at least 2 segments)"),
         "k_range": k_candidates,
         "scale": one_of(*SCALERS),
@@ -258,6 +271,7 @@ class SegmentOptions:
         "k_search_rows": whole_number(2),
         "roles": role_pairs,
         "tenure": columns,
+        "rule_depth": whole_number(1, why=" (a rule needs at least one condition)"),
     }
 
     def __post_init__(self) -> None:

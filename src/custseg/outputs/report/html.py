@@ -131,7 +131,12 @@ def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
         "segment_charts": chart_entries(charts.segments, "segments"),
         "points_shown": charts.points_shown,
         "points_total": charts.points_total,
-        "cards": [_card(numeric, p, colors[p["id"]], gender_colors) for p in summary["segments"]],
+        "cards": [
+            _card(numeric, p, colors[p["id"]], gender_colors, summary.get("display_names") or {})
+            for p in summary["segments"]
+        ],
+        "rules": summary.get("rules"),
+        "guidance": summary.get("features_advice"),
         "rfm": _rfm(summary, colors) if "rfm" in summary else None,
         "clv": _clv(summary, colors) if "clv" in summary else None,
         "identity": summary.get("identity"),
@@ -181,8 +186,14 @@ def _clv(summary: dict, colors: dict[int, str]) -> dict:
     return {"facts": clv, "rows": rows}
 
 
-def _card(numeric: list[str], profile: dict, color: str, gender_colors: dict[str, str]) -> dict:
-    """One segment card from the summary's profile of that segment."""
+def _card(
+    numeric: list[str],
+    profile: dict,
+    color: str,
+    gender_colors: dict[str, str],
+    labels: dict[str, str],
+) -> dict:
+    """One segment card from the summary's profile of that segment (features in words)."""
     shown = numeric
     if len(numeric) > CARD_MAX_FEATURES:
         z = profile["zscores"]
@@ -190,7 +201,7 @@ def _card(numeric: list[str], profile: dict, color: str, gender_colors: dict[str
         shown = [f for f in numeric if f in shown]
     means = [
         {
-            "feature": f,
+            "feature": labels.get(f, f),
             "mean": profile["means"].get(f),
             "index": profile["index"].get(f),
             "level": profile["levels"].get(f, "average"),
@@ -205,6 +216,8 @@ def _card(numeric: list[str], profile: dict, color: str, gender_colors: dict[str
         "size": profile["size"],
         "share": profile["share"],
         "persona": profile["persona"],
+        "rule": profile.get("rule"),
+        "rule_fidelity": profile.get("rule_fidelity"),
         "actions": [
             {"label": ACTION_LABELS.get(kind, kind.title()), "text": text}
             for kind, text in profile["actions"].items()

@@ -18,7 +18,9 @@ from custseg.features import FeaturePlan, feature_frame
 from custseg.outputs.report._common import check_max_points, sample_note, sample_positions
 from custseg.outputs.report.figures import correlation, feature_histograms, pairs, present
 from custseg.outputs.report.page import chart_entries, plotly_js, render_page
+from custseg.pipeline.guidance import advise
 from custseg.read import NUMERIC_ROLES, Table
+from custseg.text import humanise
 
 TEMPLATE = "overview.html.j2"
 
@@ -53,6 +55,7 @@ def render_overview(table: Table, path: str | Path | None = None, *, max_points:
         "title": "Customer table overview",
         **describe_table(table, values),
         "charts": chart_entries(charts, "overview"),
+        "guidance": guidance_rows(table, list(values.columns)),
         "version": __version__,
         "plotly_js": plotly_js(),
     }
@@ -88,3 +91,13 @@ def describe_table(table: Table, values: pd.DataFrame) -> dict:
         "notes": table.notes,
         "columns": columns,
     }
+
+
+def guidance_rows(table: Table, columns: list[str]) -> list[dict]:
+    """Feature guidance on the numeric columns, as rows for the page (column names in words)."""
+    if len(columns) < 2:
+        return []
+    return [
+        a.to_dict() | {"label": humanise(a.column)}
+        for a in advise(table.frame, columns, label=humanise)
+    ]

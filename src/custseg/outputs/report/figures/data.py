@@ -25,6 +25,7 @@ from custseg.outputs.report.figures.base import (
     esc,
     esc_hover,
     f32,
+    label,
     log_ticks,
     on_log_scale,
     style,
@@ -54,7 +55,10 @@ def segment_histograms(v: np.ndarray, labels: np.ndarray, edges: np.ndarray, k: 
 
 
 def _histogram_grid(
-    features: list[str], bars: Callable[[int, str], list[go.Bar]], **layout
+    features: list[str],
+    bars: Callable[[int, str], list[go.Bar]],
+    titles: list[str] | None = None,
+    **layout,
 ) -> tuple[go.Figure, int]:
     """One histogram panel per feature, three to a row; ``bars(i, feature)`` draws panel i."""
     n_cols = min(3, len(features))
@@ -62,7 +66,7 @@ def _histogram_grid(
     fig = make_subplots(
         rows=n_rows,
         cols=n_cols,
-        subplot_titles=[esc(f) for f in features],
+        subplot_titles=[esc(f) for f in (titles or features)],
         horizontal_spacing=0.07,
         vertical_spacing=min(0.12, 0.6 / n_rows) if n_rows > 1 else 0.1,
     )
@@ -122,7 +126,8 @@ def distributions(
             for p in segments
         ]
 
-    fig, height = _histogram_grid(features, by_segment, barmode="stack", bargap=0)
+    titles = [label(summary, f) for f in features]
+    fig, height = _histogram_grid(features, by_segment, titles, barmode="stack", bargap=0)
     caption = (
         "How each feature's values spread across the segmented customers; the colours show "
         "which segment each part of the distribution belongs to."

@@ -15,6 +15,7 @@ from custseg.charts.style import (
     esc,
     esc_hover,
     f32,
+    label,
     log_ticks,
     on_log_scale,
     style,
@@ -157,7 +158,10 @@ def scatter_2d(
     )  # fmt: skip
     _centre_legend(fig)
     style(fig, 520)
-    fig.update_layout(xaxis=_axis_title(x_name, 0, tops), yaxis=_axis_title(y_name, 1, tops))
+    fig.update_layout(
+        xaxis=_axis_title(label(summary, x_name), 0, tops),
+        yaxis=_axis_title(label(summary, y_name), 1, tops),
+    )
     return Chart(
         "scatter2d",
         f"Segments on {x_name} and {y_name} ({data.note})",
@@ -189,9 +193,9 @@ def scatter_3d(
     fig.update_layout(
         margin={"l": 0, "r": 0, "t": 40, "b": 0},
         scene={
-            "xaxis": _axis_title(axes[0], 0, tops),
-            "yaxis": _axis_title(axes[1], 1, tops),
-            "zaxis": _axis_title(axes[2], 2, tops),
+            "xaxis": _axis_title(label(summary, axes[0]), 0, tops),
+            "yaxis": _axis_title(label(summary, axes[1]), 1, tops),
+            "zaxis": _axis_title(label(summary, axes[2]), 2, tops),
             "camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.05}},
         },
     )
