@@ -56,8 +56,8 @@ def test_wrote_lines_say_what_each_file_is(tmp_path):
     )
     assert result.exit_code == 0, result.output
     wrote = [line for line in result.output.splitlines() if "wrote" in line]
-    assert len(wrote) == 5
-    assert not any(re.search(r"\((segments\.csv|summary\.json|report\.html)\)", w) for w in wrote)
+    assert len(wrote) == 6  # segments, summary, model, report, rules.sql, manifest
+    assert not any(re.search(r"\(\w+\.(csv|json|html|sql|skops)\)", w) for w in wrote)
     assert any("segments.csv" in w and "each customer" in w for w in wrote)
 
 

@@ -113,14 +113,14 @@ def test_scatter_defaults_to_the_features_that_separate_the_segments(wide):
 
 def test_axes_features_and_sizes_as_asked(seg):
     fig = seg.plot.scatter("Age", y="income", height=300, width=500)
-    assert fig.layout.xaxis.title.text == "Age"
-    assert fig.layout.yaxis.title.text == "Annual Income (k$)"  # a role names its column
+    assert fig.layout.xaxis.title.text == "age"  # column names in words (#14)
+    assert fig.layout.yaxis.title.text == "annual income (k$)"  # a role names its column
     assert (fig.layout.height, fig.layout.width) == (300, 500)
-    assert seg.plot.scatter_3d(z="Age").layout.scene.zaxis.title.text == "Age"
+    assert seg.plot.scatter_3d(z="Age").layout.scene.zaxis.title.text == "age"
     assert [t.name for t in seg.plot.distributions("spending").data][:1]
     assert "Spending" in seg.plot.distributions("spending").layout.title.text
     profiles = seg.plot.profiles(features=["Age", "income"]).data[0]
-    assert list(profiles.x) == ["Age", "Annual Income (k$)"]
+    assert list(profiles.x) == ["age", "annual income (k$)"]
     assert len(seg.plot.pairs(features=["Age", "income"]).data[0].dimensions) == 2
 
 

@@ -251,9 +251,9 @@ def test_charts_of_logged_features_use_a_log_scale_in_original_units():
     points, logged = scatter.data[0], 0
     for j, axis in enumerate(("xaxis", "yaxis")):  # the axes that separate the segments best
         title = scatter.layout[axis].title.text
-        name = title.removesuffix(" (log scale)")
-        assert (title != name) == (name in seg.plan.log)
-        if name in seg.plan.log:
+        column = {v: c for c, v in seg.display_names.items()}[title.removesuffix(" (log scale)")]
+        assert (title.endswith(" (log scale)")) == (column in seg.plan.log)
+        if column in seg.plan.log:
             logged += 1
             assert "1k" in scatter.layout[axis].ticktext
             # drawn on the model's log1p scale; the hover shows the original amounts
@@ -262,7 +262,8 @@ def test_charts_of_logged_features_use_a_log_scale_in_original_units():
     assert logged  # two of the three features are logged: every pair shows one
     histograms = charts["distributions"].figure
     titles = [a.text for a in histograms.layout.annotations]
-    assert titles == ["BALANCE (log scale)", "PURCHASES (log scale)", "PRC_FULL_PAYMENT"]
+    # column names in words (#14), the logged ones marked
+    assert titles == ["balance (log scale)", "purchases (log scale)", "prc full payment"]
     balance = [t for t in histograms.data if t.xaxis == "x"]
     top = seg.values()["BALANCE"].max()
     assert max(t.x.max() for t in balance) < np.log1p(top)  # bins on the log scale

@@ -54,7 +54,8 @@ def test_dashboard_on_a_wide_table_draws_separating_axes_and_whole_size_labels()
     no_failure(at)
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     scatter, sizes = figures
-    assert set(axis_titles(scatter)) == {"purchases_trx", "oneoff_purchases_frequency"}
+    # in words (#14): "purchases trx", not "purchases_trx"
+    assert set(axis_titles(scatter)) == {"purchases trx", "oneoff purchases frequency"}
     names, labels = sizes["layout"]["yaxis"]["tickvals"], sizes["layout"]["yaxis"]["ticktext"]
     assert names == sizes["data"][0]["y"]
     for name, label in zip(names, labels, strict=True):

@@ -266,6 +266,8 @@ _WHAT = {
     "model.skops": "the model, for predict and serve",
     "report.html": "the report: open it in a browser",
     "rfm_features.csv": "RFM features and scores of each customer",
+    "rules.sql": "the segments as one SQL expression, to assign customers in a database",
+    "migration.csv": "who moved between segments since the previous run",
     "manifest.json": "the list of files that make up this run",
     "migration.csv": "each customer's previous and new segment",
     "migration.json": "who moved between segments, as in summary.json",
