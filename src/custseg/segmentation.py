@@ -27,6 +27,7 @@ from custseg.pipeline.fit import distance_to_centre, fit
 from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare
 from custseg.pipeline.search import KChoice, Search, search_k
+from custseg.pipeline.stability import Stability
 from custseg.read import Table, free_column_name, load
 from custseg.text import plural
 
@@ -85,6 +86,7 @@ class Segmentation:
     params: dict
     notes: list[str] = field(default_factory=list)
     options: SegmentOptions = field(default_factory=SegmentOptions)  # what the run was told
+    stability: Stability | None = None  # bootstrap stability per segment (None: k < 2)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     # ------------------------------------------------------------ views
@@ -301,6 +303,7 @@ def assemble(
         params=params,
         notes=notes,
         options=options,
+        stability=search.stability,
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result
