@@ -187,13 +187,14 @@ def main() -> None:
     parser.add_argument("--truth", type=Path, default=SHARED, help="ground-truth sets' folder")
     args = parser.parse_args()
     todo = jobs(args.mixtures, args.nulls, args.gap, args.truth)
+    results = []
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(run_one, todo))
+        for r in pool.map(run_one, todo):
+            results.append(r)
+            if args.verbose:
+                print(f"{r['name']:12s} true={r['truth']} {r['confidence']:8s} {r['picks']} "
+                      f"{r['info']} {r['seconds']:.1f}s", flush=True)  # fmt: skip
     methods = [m for m in METHODS if m != "gap" or args.gap]
-    if args.verbose:
-        for r in results:
-            print(f"{r['name']:12s} true={r['truth']} conf={r['confidence']:8s} "
-                  f"{r['picks']} {r['info']} {r['seconds']:.1f}s")  # fmt: skip
     print("\n| method | " + " | ".join(k for k in ("truth", "mixture") if _of(results, k)) + " |")
     print("|---|" + "---:|" * len([k for k in ("truth", "mixture") if _of(results, k)]))
     for m in methods:
@@ -217,9 +218,8 @@ def main() -> None:
                 f"  {r['name']:7s} {r['info']}: {r['confidence']} (k={r['picks']['custseg']}{gap})"
             )
     seconds = [r["seconds"] for r in results]
-    print(
-        f"\nchoose_k time per set: median {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s"
-    )
+    median, worst = statistics.median(seconds), max(seconds)
+    print(f"\nchoose_k time per set: median {median:.1f} s, max {worst:.1f} s")
 
 
 def _of(results: list[dict], kind: str) -> list[dict]:

@@ -49,8 +49,9 @@ SILHOUETTE_EXACT_MAX = 5_000  # rows; beyond this silhouette is computed on a sa
 PARALLEL_K_ROWS = 200_000  # up to this many rows, candidate k are fitted in parallel threads
 SILHOUETTE_MEMORY_MB = 64  # distance chunks (scikit-learn's default of 1 GB doubles peak memory)
 VALLEY_ROWS = STABILITY_ROWS  # valleys are counted on a seeded sample of at most this many rows
+CUT_P = 0.1  # a middle this unlikely for a border means a group was cut
 STABILITY_TRIES = 3  # candidate k whose stability is measured, best silhouette first
-GROUPED_P = 1e-2  # a valley this unlikely in one population, anywhere, means natural groups
+GROUPED_ALPHA = 0.05  # a valley this unlikely in one population, over every test made, means groups
 STABLE, DOUBTFUL = 0.75, 0.6  # Hennig's thresholds (see ``stability``)
 CONFIDENCE = ("strong", "moderate", "weak", "none")
 
@@ -205,7 +206,7 @@ def _best(metrics: list[dict], name: str, lower: bool = False) -> int | None:
 
 def splits_group(found: list[Valley]) -> bool:
     """Some neighbouring segments have no valley between them: one group was cut in two."""
-    return any(v.cuts_group for v in found)
+    return any(v.p_border < CUT_P for v in found)
 
 
 def hides_groups(found: list[Valley]) -> bool:
@@ -265,8 +266,12 @@ def recommend(
 
 
 def grouped(valleys: dict[int, tuple[list[Valley], list[Valley]]]) -> bool:
-    """A valley somewhere, at some k, too deep for one continuous population."""
-    return any(v.p < GROUPED_P for pair in valleys.values() for v in pair[0] + pair[1])
+    """A valley somewhere, at some k, too deep for one continuous population.
+
+    Bonferroni over every valley tested at every k: many tests must not make a valley by chance.
+    """
+    p = [v.p for between, inside in valleys.values() for v in between + inside]
+    return bool(p) and min(p) * len(p) < GROUPED_ALPHA
 
 
 def confidence(choice: KChoice, valleys: dict[int, tuple[list[Valley], list[Valley]]]) -> str:

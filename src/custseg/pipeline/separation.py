@@ -33,9 +33,9 @@ from custseg.model import Segmenter
 
 WINDOW = 0.25  # half-width of each slice, as a fraction of the distance between the centres
 VALLEY_P = 1e-3  # a valley this unlikely under one continuous population is significant
-# A real border between two groups leaves at most half as many customers in the middle as at
-# the emptier end; a middle too full for that (5% test) means K-Means cut through one group.
-BORDER_RATIO, CUT_P = 0.5, 0.05
+# A real border between two groups leaves at most 3/4 as many customers in the middle as at
+# the emptier end; a middle too full for that means K-Means cut through one group.
+BORDER_RATIO = 0.75
 RADIUS = 0.75  # the tube holds this share of each segment's customers near the line
 SPLIT_N_INIT = 3  # restarts of the 2-means split inside a segment
 
@@ -66,14 +66,12 @@ class Valley:
         return self.p < VALLEY_P
 
     @property
-    def cuts_group(self) -> bool:
-        """The middle is too full for a border between two groups: one group was cut."""
-        low = min(self.at_a, self.at_b)
+    def p_border(self) -> float:
+        """Chance of a middle this full if this were a border (BORDER_RATIO deep at least)."""
         if self.middle == 0:
-            return False
-        # P(middle >= observed) if the middle held BORDER_RATIO of the emptier end's density
+            return 1.0
         share = BORDER_RATIO / (1 + BORDER_RATIO)
-        return float(1 - bdtr(self.middle - 1, self.middle + low, share)) < CUT_P
+        return float(1 - bdtr(self.middle - 1, self.middle + min(self.at_a, self.at_b), share))
 
 
 def centres(Z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -105,13 +103,15 @@ def valley(
     b: np.ndarray,
     own_a: np.ndarray,
     own_b: np.ndarray,
+    counted: np.ndarray | None = None,
 ) -> tuple[int, int, int]:
     """Customers of ``Z`` in the three slices of the tube from centre ``a`` to centre ``b``.
 
     ``norms`` are the squared row norms of ``Z``. ``own_a`` and ``own_b`` mark the rows of the
-    two segments: the tube's radius at each centre is the median distance of that segment's
-    customers from the line, and changes linearly in between (a cone cut at both ends, still
-    a convex region, so one continuous population still shows no valley in it).
+    two segments: the tube's radius at each centre is the given quantile of that segment's
+    distances from the line, and changes linearly in between (a cone cut at both ends, still
+    a convex region, so one continuous population still shows no valley in it). ``counted``
+    marks the rows counted (default: every row).
     """
     axis = b - a
     length2 = float(axis @ axis)
@@ -124,7 +124,10 @@ def valley(
         return 0, 0, 0
     at_a = np.quantile(across[slab & own_a], RADIUS)
     at_b = np.quantile(across[slab & own_b], RADIUS)
-    along = along[across <= at_a + along * (at_b - at_a)]
+    inside = across <= at_a + along * (at_b - at_a)
+    if counted is not None:
+        inside &= counted
+    along = along[inside]
     return tuple(int((np.abs(along - at) < WINDOW).sum()) for at in (0.0, 0.5, 1.0))
 
 
@@ -152,5 +155,7 @@ def hidden(Z: np.ndarray, labels: np.ndarray, k: int, seed: int = 0) -> list[Val
         a, b = halves.cluster_centers_
         half = np.zeros(len(Z), dtype=bool)
         half[np.flatnonzero(own)[halves.labels_ == 0]] = True
-        found.append(Valley(c, c, *valley(Z, norms, a, b, half, own & ~half)))
+        # Only the segment's own customers count: its region is convex, so one population
+        # still shows no valley, and a neighbouring group beyond its border cannot make one.
+        found.append(Valley(c, c, *valley(Z, norms, a, b, half, own & ~half, own)))
     return found
