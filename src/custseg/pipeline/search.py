@@ -3,8 +3,8 @@
 Each candidate k is fitted and described by the usual indices (the elbow of the WCSS curve,
 silhouette, Calinski-Harabasz, Davies-Bouldin) and by density valleys (see ``separation``):
 
-- a k *splits a group* when two neighbouring segments have no valley between them (the middle
-  is as full as the emptier segment): K-Means cut through one group of customers;
+- a k *splits a group* when the middle between two neighbouring segments is too full for a
+  border (more than 3/4 of the emptier end, by a 10% test): K-Means cut through one group;
 - a k *hides groups* when a segment has a significant valley inside it: two groups share it.
 
 The candidates are the k that neither split nor hide groups (those that hide none when every k
@@ -174,7 +174,7 @@ def choose_k(
     size = len(sample) if sample is not None else None
     choice = recommend(metrics, models, size, valleys, stability)
     choice.confidence = confidence(choice, valleys)
-    choice.reason = explain(choice, valleys)
+    choice.reason = explain(choice)
     return choice
 
 
@@ -288,7 +288,7 @@ def confidence(choice: KChoice, valleys: dict[int, tuple[list[Valley], list[Vall
     return "weak"
 
 
-def explain(choice: KChoice, valleys: dict[int, tuple[list[Valley], list[Valley]]]) -> str:
+def explain(choice: KChoice) -> str:
     """The recommendation and its evidence in plain words."""
     k, by_k = choice.recommended, {g["k"]: g for g in choice.groups}
     group = by_k[k]
@@ -309,10 +309,16 @@ def explain(choice: KChoice, valleys: dict[int, tuple[list[Valley], list[Valley]
                  "silhouette"]  # fmt: skip
     if choice.stability is not None:
         s = choice.stability
-        every = "every segment " + s.labels[int(np.argmin(s.segments))]
+        weakest = int(np.argmin(s.segments))
+        if s.weakest >= STABLE:
+            said = f"all {k} segments come back when the customers are resampled"
+        else:
+            label = s.labels[weakest]
+            verb = label if label == "dissolves" else f"is {label}"
+            said = f"segment {weakest} {verb} when the customers are resampled"
         parts.append(
-            f"{every if s.weakest >= STABLE else 'not every segment is stable'} (lowest "
-            f"stability {s.weakest:.2f} over {s.resamples} resamples)"
+            f"{said} (lowest stability {s.weakest:.2f}, {s.labels[weakest]}, over "
+            f"{s.resamples} bootstrap resamples)"
         )
     parts.append(_index_words(choice.votes, k))
     if choice.confidence != "none":
