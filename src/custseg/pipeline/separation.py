@@ -32,6 +32,10 @@ from scipy.special import bdtr
 from custseg.model import Segmenter
 
 WINDOW = 0.25  # half-width of each slice, as a fraction of the distance between the centres
+# The slices tried, (half-width, middle): wide ones see shallow valleys in small tables, narrow
+# ones see narrow valleys off the midpoint. The most valley-like is kept, and its p-value is
+# multiplied by their number (Bonferroni).
+SLICES = ((WINDOW, 0.5), (0.1, 0.35), (0.1, 0.5), (0.1, 0.65))
 VALLEY_P = 1e-3  # a valley this unlikely under one continuous population is significant
 # A real border between two groups leaves at most 3/4 as many customers in the middle as at
 # the emptier end; a middle too full for that means K-Means cut through one group.
@@ -58,8 +62,7 @@ class Valley:
     @property
     def p(self) -> float:
         """Chance of a middle this empty if the customers were one continuous population."""
-        low = min(self.at_a, self.at_b)
-        return float(bdtr(self.middle, self.middle + low, 0.5)) if self.middle + low else 1.0
+        return min(1.0, _p_valley(self.at_a, self.middle, self.at_b) * len(SLICES))
 
     @property
     def significant(self) -> bool:
@@ -128,7 +131,17 @@ def valley(
     if counted is not None:
         inside &= counted
     along = along[inside]
-    return tuple(int((np.abs(along - at) < WINDOW).sum()) for at in (0.0, 0.5, 1.0))
+    tried = [
+        tuple(int((np.abs(along - at) < width).sum()) for at in (0.0, middle, 1.0))
+        for width, middle in SLICES
+    ]
+    return min(tried, key=lambda counts: _p_valley(*counts))
+
+
+def _p_valley(at_a: int, middle: int, at_b: int) -> float:
+    """One-sided binomial test: is the middle emptier than the emptier end?"""
+    low = min(at_a, at_b)
+    return float(bdtr(middle, middle + low, 0.5)) if middle + low else 1.0
 
 
 def boundaries(Z: np.ndarray, labels: np.ndarray, k: int) -> list[Valley]:
