@@ -9,9 +9,9 @@ silhouette, Calinski-Harabasz, Davies-Bouldin) and by density valleys (see ``sep
 
 The candidates are the k that neither split nor hide groups (those that hide none when every k
 splits one; every k when all hide some). The recommendation is the candidate with the best
-silhouette none of whose segments is unstable under bootstrap resampling (``stability``, at
-least 0.6), trying the best few: a k whose segments fall apart was cut through a group the
-valleys missed. The valleys and the stability then set the confidence:
+silhouette whose segments are all stable under bootstrap resampling (``stability``), trying
+the best few; a k whose segments dissolve was cut through a group the valleys missed. The
+valleys and the stability then set the confidence:
 
 - ``strong``: natural groups, every segment stable (Jaccard >= 0.75);
 - ``moderate``: natural groups with a doubtful segment (>= 0.6), or stable segments without
@@ -253,11 +253,11 @@ def recommend(
     ranked = sorted(natural or whole or ks, key=lambda c: (-sil[c], c))
     k, measured = ranked[0], None
     if stability is not None:
-        # The best silhouette among the candidates with no unstable segment (Hennig: below 0.6
-        # not to be trusted); such a k was cut through a group the valleys missed.
+        # The best silhouette among the candidates whose segments are all stable; a k whose
+        # segments dissolve under resampling was cut through a group the valleys missed.
         for candidate in ranked[:STABILITY_TRIES]:
             found = stability(candidate)
-            if found.weakest >= DOUBTFUL:
+            if found.weakest >= STABLE:
                 k, measured = candidate, found
                 break
         else:
