@@ -69,6 +69,8 @@ class Segmentation:
         What the run noticed (columns left out, sampling, rows dropped, ...).
     options : SegmentOptions
         The options the run was given; ``options.replace(k=6)`` tries another k.
+    stability : Stability or None
+        Bootstrap stability of each segment and of the whole segmentation (None when k < 2).
     created : str
         When the run finished (UTC, ISO 8601).
     """

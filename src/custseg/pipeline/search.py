@@ -41,9 +41,16 @@ from threadpoolctl import threadpool_limits
 
 from custseg.exceptions import ConfigError, DataError
 from custseg.model import Segmenter
+from custseg.pipeline.advice import explain, index_words
 from custseg.pipeline.options import K_SEARCH_ROWS, SegmentOptions, candidate_ks
 from custseg.pipeline.separation import Valley, boundaries, hidden
-from custseg.pipeline.stability import STABILITY_ROWS, Stability, segment_stability
+from custseg.pipeline.stability import (
+    DOUBTFUL,
+    STABILITY_ROWS,
+    STABLE,
+    Stability,
+    segment_stability,
+)
 
 SILHOUETTE_EXACT_MAX = 5_000  # rows; beyond this silhouette is computed on a sample this size
 PARALLEL_K_ROWS = 200_000  # up to this many rows, candidate k are fitted in parallel threads
@@ -52,7 +59,6 @@ VALLEY_ROWS = STABILITY_ROWS  # valleys are counted on a seeded sample of at mos
 CUT_P = 0.1  # a middle this unlikely for a border means a group was cut
 STABILITY_TRIES = 3  # candidate k whose stability is measured, best silhouette first
 GROUPED_ALPHA = 0.05  # a valley this unlikely in one population, over every test made, means groups
-STABLE, DOUBTFUL = 0.75, 0.6  # Hennig's thresholds (see ``stability``)
 CONFIDENCE = ("strong", "moderate", "weak", "none")
 
 
@@ -238,7 +244,7 @@ def recommend(
     if valleys is None:
         counted = [k for k in votes.values() if k is not None]
         k = max(set(counted), key=lambda c: (counted.count(c), sil[c], -c)) if counted else ks[0]
-        reason = f"k={k}: " + _index_words(votes, k) + "."
+        reason = f"k={k}: " + index_words(votes, k) + "."
         return KChoice(metrics, k, reason, votes, sample_size, models)
     groups = [
         {
@@ -286,73 +292,6 @@ def confidence(choice: KChoice, valleys: dict[int, tuple[list[Valley], list[Vall
     if (natural and weakest >= DOUBTFUL) or weakest >= STABLE:
         return "moderate"
     return "weak"
-
-
-def explain(choice: KChoice) -> str:
-    """The recommendation and its evidence in plain words."""
-    k, by_k = choice.recommended, {g["k"]: g for g in choice.groups}
-    group = by_k[k]
-    if choice.confidence == "none":
-        parts = [
-            f"k={k}: the customers look like one continuous population, with no natural groups "
-            f"at any k; these {k} segments are a convenient partition for targeting, not "
-            "natural groups"
-        ]
-    elif not group["splits_group"] and not group["hides_groups"]:
-        parts = [f"k={k}: the customers thin out between neighbouring segments and no segment "
-                 "hides two groups"]  # fmt: skip
-    elif not group["hides_groups"]:
-        parts = [f"k={k}: no segment hides two groups, though some neighbouring segments "
-                 "are not clearly apart"]  # fmt: skip
-    else:
-        parts = [f"k={k}: every k leaves some segment holding two groups; this one has the best "
-                 "silhouette"]  # fmt: skip
-    if choice.stability is not None:
-        s = choice.stability
-        weakest = int(np.argmin(s.segments))
-        if s.weakest >= STABLE:
-            said = f"all {k} segments come back when the customers are resampled"
-        else:
-            label = s.labels[weakest]
-            verb = label if label == "dissolves" else f"is {label}"
-            said = f"segment {weakest} {verb} when the customers are resampled"
-        parts.append(
-            f"{said} (lowest stability {s.weakest:.2f}, {s.labels[weakest]}, over "
-            f"{s.resamples} bootstrap resamples)"
-        )
-    parts.append(_index_words(choice.votes, k))
-    if choice.confidence != "none":
-        above, below = by_k.get(k + 1), by_k.get(k - 1)
-        if above and above["splits_group"]:
-            parts.append(f"{k + 1} would cut a group in two")
-        if below and below["hides_groups"]:
-            parts.append(f"{k - 1} would put two groups in one segment")
-    return "; ".join(parts) + f". Confidence: {choice.confidence}."
-
-
-def _index_words(votes: dict[str, int | None], k: int) -> str:
-    """What the single criteria point to, relative to ``k``."""
-    labels = {
-        "elbow": "the elbow (knee of the WCSS curve)",
-        "silhouette": "the best silhouette",
-        "calinski_harabasz": "the best Calinski-Harabasz score",
-        "davies_bouldin": "the best (lowest) Davies-Bouldin index",
-    }
-    agree = [labels[n] for n, v in votes.items() if v == k]
-    disagree = [f"{labels[n]} points to {v}" for n, v in votes.items() if v is not None and v != k]
-    words = []
-    if agree:
-        verb = {1: "points", 2: "both point"}.get(len(agree), "all point")
-        words.append(f"{_join(agree)} {verb} here")
-    if disagree:
-        words.append(_join(disagree))
-    if votes.get("elbow") is None:
-        words.append("the WCSS curve has no clear elbow")
-    return "; ".join(words) if words else "no criterion could be computed"
-
-
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 # ---------------------------------------------------------------- the pipeline step

@@ -50,6 +50,7 @@ STABILITY_N_INIT = 3  # restarts per refit: enough to find the run's solution wh
 
 # (lower bound, label), highest first: Hennig's thresholds (fpc::clusterboot's documentation).
 THRESHOLDS = ((0.85, "very stable"), (0.75, "stable"), (0.6, "doubtful"))
+STABLE, DOUBTFUL = 0.75, 0.6
 UNSTABLE, DISSOLVES = "unstable", "dissolves"
 
 
