@@ -161,7 +161,9 @@ def segment_stability(
         rng = np.random.default_rng([seed, 2, b])
         counts = np.bincount(rng.integers(0, m, m), minlength=m)
         drawn = counts > 0
-        model = Segmenter(k, n_init=n_init, random_state=seed + b, engine=engine)
+        # A tiny table's resample may hold fewer distinct rows than k: fewer segments come back.
+        fitted = min(k, int(drawn.sum()))
+        model = Segmenter(fitted, n_init=n_init, random_state=seed + b, engine=engine)
         model.fit(Zs[drawn], sample_weight=counts[drawn].astype(np.float64))
         return _best_jaccard(ls[drawn], model.labels_, counts[drawn], k), model.predict(Zs)
 
