@@ -33,6 +33,7 @@ class Charts:
     overview: list[Chart] = field(default_factory=list)
     choosing_k: list[Chart] = field(default_factory=list)
     segments: list[Chart] = field(default_factory=list)
+    trust: list[Chart] = field(default_factory=list)  # segment stability
     points_shown: int = 0
     points_total: int = 0
     silhouette_sample: int | None = None
