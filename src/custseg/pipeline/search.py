@@ -173,8 +173,9 @@ def choose_k(
     def stability(k: int) -> Stability:
         if k not in measured:
             measured[k] = segment_stability(
-                X, models[k].labels_, seed=seed, engine="auto" if engine == "spark" else engine
-            )
+                X, models[k].labels_, seed=seed, n_init=n_init,
+                engine="auto" if engine == "spark" else engine,
+            )  # fmt: skip
         return measured[k]
 
     size = len(sample) if sample is not None else None
@@ -368,7 +369,9 @@ def _stability_of(
     if k < 2 or model is None:
         return None
     engine = "auto" if options.engine == "spark" else options.engine
-    return segment_stability(Z, model.labels_, seed=options.seed, engine=engine)
+    return segment_stability(
+        Z, model.labels_, seed=options.seed, n_init=options.n_init, engine=engine
+    )
 
 
 def candidates(options: SegmentOptions, n_distinct: int) -> list[int]:
