@@ -195,7 +195,7 @@ def test_sample_data_shows_cards_charts_and_downloads():
     [
         ("3D view", 1, "Drag to rotate"),
         ("Profiles", 1, "Mean of each feature per segment"),
-        ("Choosing k", 3, "Orange rings mark the k each criterion prefers"),
+        ("Choosing k", 4, "Orange rings mark the k each criterion prefers"),
         ("Data", 3, "built-in sample customers: 200 rows, 5 columns"),
     ],
 )
@@ -208,6 +208,34 @@ def test_each_view_draws_when_opened(view, charts, text):
     assert any(text in unmd(m.value) for m in [*at.markdown, *at.caption])
     if view in ("Profiles", "Data"):
         assert len(at.dataframe) == 2
+
+
+def test_cards_and_headline_show_stability_and_confidence():
+    at = start()
+    no_failure(at)
+    seg = shown(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Confidence in k"] == seg.k_choice.confidence == "strong"
+    captions = [unmd(c.value) for c in at.caption if c.value.startswith("Segment ")]
+    assert len(captions) == seg.k
+    for p, caption in zip(seg.profiles, captions, strict=True):
+        label = seg.stability.labels[p.id]
+        assert caption.endswith(f"stability {seg.stability.segments[p.id]:.2f} ({label})")
+    assert not at.warning  # clear groups: no "no natural segments"
+    at.session_state["view"] = "Choosing k"
+    at.run()
+    assert any("Each bar is one segment's stability" in unmd(m.value) for m in at.markdown)
+
+
+def test_one_continuous_population_says_no_natural_segments():
+    rng = np.random.default_rng(0)
+    blob = pd.DataFrame(rng.normal(50, 10, (300, 2)), columns=["Recency", "Monetary"])
+    at = start()
+    upload(at, "blob.csv", blob.to_csv(index=False).encode())
+    no_failure(at)
+    assert shown(at).k_choice.confidence == "none"
+    assert {m.label: m.value for m in at.metric}["Confidence in k"] == "none"
+    assert any("No natural segments" in w.value for w in at.warning)
 
 
 def test_k_change_reuses_the_data_and_the_k_search(calls):

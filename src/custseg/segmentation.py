@@ -33,6 +33,7 @@ from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.prepare import Prepared, prepare, with_roles
 from custseg.pipeline.rules import SegmentRules, fit_rules
 from custseg.pipeline.search import KChoice, Search, search_k
+from custseg.pipeline.stability import Stability
 from custseg.read import Table, free_column_name, load
 from custseg.scoring.scorer import SegmentModel
 from custseg.text import humanise, plural
@@ -75,6 +76,8 @@ class Segmentation:
         What the run noticed (columns left out, sampling, rows dropped, ...).
     options : SegmentOptions
         The options the run was given; ``options.replace(k=6)`` tries another k.
+    stability : Stability or None
+        Bootstrap stability of each segment and of the whole segmentation (None when k < 2).
     created : str
         When the run finished (UTC, ISO 8601).
     identity : Identity or None
@@ -105,6 +108,7 @@ class Segmentation:
     params: dict
     notes: list[str] = field(default_factory=list)
     options: SegmentOptions = field(default_factory=SegmentOptions)  # what the run was told
+    stability: Stability | None = None  # bootstrap stability per segment (None: k < 2)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     identity: Identity | None = None
     migration: Migration | None = None
@@ -394,6 +398,7 @@ def assemble(
             c: humanise(c, rules.get("display"))
             for c in (*prepared.plan.numeric, *prepared.plan.categorical)
         },
+        stability=search.stability,
     )
     result.__dict__["_values"] = values  # computed above; cached for the report and model file
     return result

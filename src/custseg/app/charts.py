@@ -12,11 +12,20 @@ from custseg.outputs.report import figures
 from custseg.outputs.report._common import summary_colors
 from custseg.outputs.report.chart_data import ChartData
 from custseg.outputs.report.figures import Chart, present
+from custseg.outputs.report.figures.trust import reading as stability_reading
 from custseg.segmentation import Segmentation
 
 MAX_POINTS = 2000
 
-__all__ = ["MAX_POINTS", "Chart", "data_charts", "k_charts", "profile_charts", "scatter_charts"]
+__all__ = [
+    "MAX_POINTS",
+    "Chart",
+    "data_charts",
+    "k_charts",
+    "profile_charts",
+    "scatter_charts",
+    "trust_charts",
+]
 
 
 def _inputs(seg: Segmentation) -> tuple[dict, ChartData, dict[int, str]]:
@@ -47,6 +56,14 @@ def k_charts(seg: Segmentation) -> list[Chart]:
         figures.metrics_by_k(summary),
         silhouette[0] if silhouette else None,
     )
+
+
+def trust_charts(seg: Segmentation) -> list[tuple[Chart, str]]:
+    """The stability of each segment, with the paragraph on how to read it (none without)."""
+    summary = seg.summary()
+    chart = figures.stability_chart(summary, summary_colors(summary))
+    reading = stability_reading(summary)
+    return [(chart, reading)] if chart is not None and reading else []
 
 
 def profile_charts(seg: Segmentation) -> list[Chart]:

@@ -53,6 +53,11 @@ PROGRESS_TEXT = {
 KEPT = ("scale", "log", "missing", "k_mode")
 CUSTOM = "Custom"
 CARDS_PER_ROW = 3
+NO_NATURAL_SEGMENTS = (
+    "**No natural segments.** These customers look like one continuous population: no number "
+    "of segments finds groups with fewer customers between them. The {k} segments are a "
+    "convenient partition for targeting, not natural groups."
+)
 ACTION_LABELS = {"promotions": "Promotions", "campaigns": "Campaigns", "resources": "Resources"}
 
 
@@ -285,12 +290,15 @@ def headline(result: Result) -> None:
     st.subheader(md(f"{seg.k} segments of {plural(int(seg.used.sum()), 'customer')}"))
     st.caption(md(f"{seg.table.source} · features: {', '.join(seg.features)}"))
     chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("Customers", f"{int(seg.used.sum()):,}")
     cols[1].metric("Segments", seg.k)
     cols[2].metric("Recommended k", choice.recommended)
     sil = chosen.get("silhouette")
     cols[3].metric("Silhouette", "n/a" if sil is None else f"{sil:.2f}")
+    cols[4].metric("Confidence in k", choice.confidence)
+    if choice.confidence == "none":
+        st.warning(NO_NATURAL_SEGMENTS.format(k=seg.k))
     if result.auto:
         st.success(md(f"Recommended {choice.reason}"))
     else:
@@ -310,7 +318,11 @@ def segment_cards(seg: Segmentation) -> None:
                     f"**{md(p.name)}**",
                     unsafe_allow_html=True,
                 )
-                st.caption(f"Segment {p.id} · {plural(p.size, 'customer')} · {p.share:.1%}")
+                caption = f"Segment {p.id} · {plural(p.size, 'customer')} · {p.share:.1%}"
+                if seg.stability is not None:
+                    j = seg.stability.segments[p.id]
+                    caption += f" · stability {j:.2f} ({seg.stability.labels[p.id]})"
+                st.caption(caption)
                 if p.persona:
                     st.markdown(md(p.persona))
                 if seg.rules is not None:
@@ -400,6 +412,9 @@ def choosing_k_tab(seg: Segmentation) -> None:
         show_chart(chart, chart.key)
     if choice.metrics:
         st.dataframe(pd.DataFrame(choice.metrics).set_index("k"))
+    for chart, reading in charts.trust_charts(seg):
+        show_chart(chart, chart.key)
+        st.markdown(md(reading))
 
 
 def data_tab(result: Result) -> None:

@@ -37,6 +37,7 @@ class Charts:
     choosing_k: list[Chart] = field(default_factory=list)
     segments: list[Chart] = field(default_factory=list)
     previous: list[Chart] = field(default_factory=list)  # compared with a previous run
+    trust: list[Chart] = field(default_factory=list)  # segment stability
     points_shown: int = 0
     points_total: int = 0
     silhouette_sample: int | None = None

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table as RichTable
 
 from custseg.exceptions import CustsegError, OptionError
-from custseg.text import plural
+from custseg.text import humanise, plural
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -267,7 +267,6 @@ _WHAT = {
     "report.html": "the report: open it in a browser",
     "rfm_features.csv": "RFM features and scores of each customer",
     "rules.sql": "the segments as one SQL expression, to assign customers in a database",
-    "migration.csv": "who moved between segments since the previous run",
     "manifest.json": "the list of files that make up this run",
     "migration.csv": "each customer's previous and new segment",
     "migration.json": "who moved between segments, as in summary.json",
@@ -282,19 +281,48 @@ def print_written(written: Mapping[str, object]) -> None:
 
 
 def print_segments(seg: Segmentation) -> None:
-    """The run's notes, the k decision and one row per segment with its feature means."""
+    """The run's notes, the k decision and the compact table of segments."""
     for note in seg.notes:
         out.print(f"[dim]note: {note}[/]", highlight=False)
     out.print(f"[bold]{seg.k_reason}[/]", highlight=False)
-    table = RichTable(title=f"{seg.k} segments of {plural(seg.n_used, 'customer')}")
-    for col in ("id", "name", "size", "share", *seg.plan.numeric):
-        table.add_column(col, justify="left" if col == "name" else "right")
+    out.print(segment_table(seg))
+
+
+TABLE_FEATURES = 3  # most distinctive features per segment in the terminal's table
+
+
+def segment_table(seg: Segmentation) -> RichTable:
+    """One row per segment that fits a terminal: size, share, stability and what stands out.
+
+    Every feature's mean is in ``summary.json`` and the report; the table names only the
+    ``TABLE_FEATURES`` features on which each segment differs most from all customers.
+    """
+    stability = getattr(seg, "stability", None)  # None: not measured (k < 2, Spark)
+    table = RichTable(
+        title=f"{plural(seg.k, 'segment')} of {plural(seg.n_used, 'customer')}",
+        caption="Every feature's mean per segment: summary.json and report.html.",
+    )
+    table.add_column("segment", justify="right")
+    table.add_column("name")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("share", justify="right", no_wrap=True)
+    if stability is not None:
+        table.add_column("stability")
+    table.add_column("stands out by")
     for p in seg.profiles:
-        table.add_row(
-            str(p.id),
-            p.name,
-            str(p.size),
-            f"{p.share:.1%}",
-            *(f"{p.means[c]:,.1f}" if p.means[c] is not None else "" for c in seg.plan.numeric),
-        )
-    out.print(table)
+        cells = [str(p.id), escape(p.name), f"{p.size:,}", f"{p.share:.1%}"]
+        if stability is not None:
+            cells.append(f"{stability.segments[p.id]:.2f}\n{stability.labels[p.id]}")
+        cells.append(escape(standout(p)))
+        table.add_row(*cells)
+    return table
+
+
+def standout(profile: Any, n: int = TABLE_FEATURES) -> str:
+    """The ``n`` features on which a segment differs most from all customers, one a line:
+    ``"annual income (k$) high"``."""
+    z = {f: abs(v) for f, v in profile.zscores.items() if v is not None}
+    ranked = [f for f in sorted(z, key=lambda f: -z[f]) if profile.levels.get(f) != "average"]
+    if not ranked:
+        return "close to average on every feature"
+    return "\n".join(f"{humanise(f)} {profile.levels[f]}" for f in ranked[:n])

@@ -99,6 +99,10 @@ def model_state(seg: Segmentation) -> dict:
             "input_sha256": input_checksum(seg),
             "k": seg.k,
             "k_recommended": seg.k_choice.recommended,
+            # Advice about the run, kept for whoever reads the model later; files written
+            # before these keys existed load as they are (read them with .get).
+            "k_confidence": seg.k_choice.confidence,
+            "stability": seg.stability.to_dict() if seg.stability is not None else None,
             "params": dict(seg.params),
             "versions": versions(),
         },

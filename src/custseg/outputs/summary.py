@@ -43,6 +43,15 @@ def build_summary(seg: Segmentation) -> dict:
     """
     choice = seg.k_choice
     chosen = next((m for m in choice.metrics if m["k"] == seg.k), {})
+    # A result may carry no stability (k < 2, or an engine that does not measure it).
+    stability = getattr(seg, "stability", None)
+    segments = [_segment(seg, p) for p in seg.profiles]
+    for entry in segments:
+        entry.update(
+            stability.segment(entry["id"])
+            if stability is not None
+            else {"stability": None, "stability_label": None}
+        )
     summary = {
         "created": seg.created,
         "source": seg.table.source,
@@ -60,11 +69,17 @@ def build_summary(seg: Segmentation) -> dict:
         "k_recommended": choice.recommended,
         "k_reason": seg.k_reason,
         "k_votes": choice.votes,
+        "k_choice": {
+            "recommended": choice.recommended,
+            "confidence": getattr(choice, "confidence", None),
+            "reason": choice.reason,
+        },
+        "stability": stability.to_dict() if stability is not None else None,
         "silhouette_sample_size": choice.silhouette_sample,
         "metrics": choice.metrics,
         "inertia": seg.model.inertia_,
         "silhouette": chosen.get("silhouette"),
-        "segments": [_segment(seg, p) for p in seg.profiles],
+        "segments": segments,
         "rules": seg.rules.to_dict(seg.label) if seg.rules is not None else None,
         "display_names": {c: seg.label(c) for c in seg.features},
         "features_advice": [

@@ -13,6 +13,7 @@ from custseg.outputs.report._common import check_max_points, summary_colors
 from custseg.outputs.report.chart_data import ChartData
 from custseg.outputs.report.figures import draw_charts
 from custseg.outputs.report.figures.base import CATEGORY_COLORS
+from custseg.outputs.report.figures.trust import reading
 from custseg.outputs.report.page import chart_entries, plotly_js, render_page
 
 if TYPE_CHECKING:
@@ -129,6 +130,10 @@ def _context(summary: dict, data: ChartData, *, title: str | None) -> dict:
         "overview_charts": chart_entries(charts.overview, "overview"),
         "k_charts": chart_entries(charts.choosing_k, "k"),
         "segment_charts": chart_entries(charts.segments, "segments"),
+        "trust_charts": chart_entries(charts.trust, "trust"),
+        "stability_reading": reading(summary),
+        # Older summaries (and runs without a k search) carry no confidence.
+        "confidence": (summary.get("k_choice") or {}).get("confidence"),
         "points_shown": charts.points_shown,
         "points_total": charts.points_total,
         "cards": [
@@ -215,6 +220,8 @@ def _card(
         "color": color,
         "size": profile["size"],
         "share": profile["share"],
+        "stability": profile.get("stability"),  # None: not measured
+        "stability_label": profile.get("stability_label"),
         "persona": profile["persona"],
         "rule": profile.get("rule"),
         "rule_fidelity": profile.get("rule_fidelity"),

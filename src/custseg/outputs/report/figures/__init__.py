@@ -6,7 +6,8 @@ Plotly, which reads a little HTML in labels, shows it literally. Scatter charts 
 sample of at most ``max_points`` rows and say so in their title.
 
 Modules: :mod:`.data` (distributions, correlations, pairs), :mod:`.choosing_k` (elbow, criteria,
-silhouette) and :mod:`.segments` (scatter views, sizes, profiles).
+silhouette), :mod:`.segments` (scatter views, sizes, profiles) and :mod:`.trust`
+(the stability of each segment).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from custseg.outputs.report.figures.segments import (
     scatter_3d,
     segment_sizes,
 )
+from custseg.outputs.report.figures.trust import stability_chart
 
 if TYPE_CHECKING:
     from custseg.segmentation import Segmentation
@@ -62,6 +64,7 @@ __all__ = [
     "scatter_matrix",
     "segment_sizes",
     "silhouette_plot",
+    "stability_chart",
 ]
 
 
@@ -87,6 +90,7 @@ def draw_charts(summary: dict, data: ChartData) -> Charts:
             pca_view(summary, data, colors),
         ),
         previous=present(migration_heatmap(summary)),
+        trust=present(stability_chart(summary, colors)),
         points_shown=len(data.positions),
         points_total=data.n_used,
         silhouette_sample=silhouette[1] if silhouette else None,
