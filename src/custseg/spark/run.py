@@ -4,8 +4,8 @@ Spark reads and checks every row and learns the feature statistics with Spark ML
 (at most ``k_search_rows``) comes to the driver, where the single-machine search compares k; Spark
 then fits the chosen k on every row starting from the sample's centres, profiles the segments
 with Spark aggregations and keeps every row's segment in a lazy Spark DataFrame. Only small
-results reach the driver: statistics, centres, metrics, profiles and random samples of rows. The options,
-the k vote and the profiling rules are the single-machine pipeline's own.
+results reach the driver: statistics, centres, metrics, profiles and random samples of rows.
+The options, the k search and the profiling rules are the single-machine pipeline's own.
 """
 
 from __future__ import annotations
