@@ -8,6 +8,7 @@ failed job whose text mentions ``OutOfMemoryError``. :func:`stage` turns those i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,27 +60,31 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def explain(exc: BaseException, stage: str, master: str | None) -> SparkFailure | None:
+def explain(
+    exc: BaseException, stage: str, master: str | None, memory: str | None = None
+) -> SparkFailure | None:
     """A :class:`SparkFailure` for ``exc`` raised during ``stage``, or ``None`` when ``exc`` is
     not a failure of Spark itself (a bad value, a missing file: those keep their own message)."""
     chain = list(_chain(exc))
     text = " ".join(str(e) for e in chain)
-    memory = any(m in text for m in _OUT_OF_MEMORY)
+    current = memory
+    memory_ran_out = any(m in text for m in _OUT_OF_MEMORY)
     gone = any(g in text for g in _JVM_GONE) or any(
         isinstance(e, ConnectionError | EOFError) for e in chain
     )
     py4j = any(_is_py4j(e) for e in chain)
-    if not (memory or gone or py4j):
+    if not (memory_ran_out or gone or py4j):
         return None
     local = is_local(master)
+    more = _double(current) if current else "8g"
+    had = f"; it had {current}" if current else ""
     setting = (
-        "--spark-conf spark.driver.memory=8g (or more; the default is a quarter of this "
-        "machine's memory)"
+        f"--spark-conf spark.driver.memory={more} (or more{had})"
         if local
-        else "--spark-conf spark.executor.memory=8g (or more), or more executors"
+        else f"--spark-conf spark.executor.memory={more} (or more{had}), or more executors"
     )
     where = "Spark's Java process" if local else "a Spark executor or the driver"
-    if memory:
+    if memory_ran_out:
         cause = f"{where} ran out of memory"
         fix = f"give it more memory with {setting}"
     elif gone:
@@ -100,6 +105,7 @@ def stage(name: str, spark: Any = None) -> Iterator[None]:
     """Run a stage of a Spark run (``reading``, ``features``, ``k search``, ``final fit``,
     ``profiles``, ``writing``); a failure of Spark itself becomes a :class:`SparkFailure`
     naming the stage. Errors custseg raises on purpose pass through unchanged."""
+    settings = _settings(spark)  # read now: a JVM that dies takes its settings with it
     try:
         yield
     except (SparkFailure, KeyboardInterrupt):
@@ -107,23 +113,36 @@ def stage(name: str, spark: Any = None) -> Iterator[None]:
     except CustsegError as exc:
         # e.g. "Spark could not read ...": keep it, unless a dead JVM lies behind it.
         cause = exc.__cause__
-        failure = explain(cause, name, _master(spark)) if cause is not None else None
+        failure = explain(cause, name, *settings) if cause is not None else None
         if failure is None or "Spark failed:" in str(failure):
             raise
         raise failure from exc
     except Exception as exc:
-        failure = explain(exc, name, _master(spark))
+        failure = explain(exc, name, *settings)
         if failure is None:
             raise
         raise failure from exc
 
 
-def _master(spark: Any) -> str | None:
-    """The session's master, read without touching a JVM that may be gone."""
+def _settings(spark: Any) -> tuple[str | None, str | None]:
+    """The session's master and the memory the failing side had (driver when local, else
+    executors), read without failing when the JVM is gone."""
+    if spark is None:
+        return None, None
     try:
-        return spark.sparkContext.master if spark is not None else None
-    except Exception:  # the JVM is gone; the Python side may still know
-        try:
-            return spark.sparkContext._conf.get("spark.master")
-        except Exception:
-            return None
+        conf = spark.sparkContext.getConf()
+        master = conf.get("spark.master")
+        key = "spark.driver.memory" if is_local(master) else "spark.executor.memory"
+        return master, conf.get(key)
+    except Exception:  # the JVM is gone and took the settings with it
+        return None, None
+
+
+def _double(size: str) -> str:
+    """Twice a Spark memory size (``512m`` -> ``1g``), or ``8g`` when it cannot be read."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", size.lower())
+    if not match:
+        return "8g"
+    units = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024, "": 1}
+    mb = int(match[1]) * units[match[2]] * 2
+    return f"{mb / 1024:g}g" if mb >= 1024 and mb % 1024 == 0 else f"{max(round(mb), 1)}m"
