@@ -169,6 +169,7 @@ def segment_spark(
             say("load data", 1, 1)
 
         with stage("features", spark):
+            say("prepare features", 0, 1)
             sf = SparkFeatures.for_plan(plan)
             prepared = sf.prepare(source)
             keep = F.lit(True)
@@ -183,6 +184,7 @@ def segment_spark(
             sf.fit(kept)
             vectors = sf.transform(kept).select(FEATURES)
             preprocessor = sf.to_sklearn()
+            say("prepare features", 1, 1)
 
         with stage("k search", spark):
             columns = list(preprocessor.get_feature_names_out())
