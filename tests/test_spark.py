@@ -123,7 +123,6 @@ def test_the_same_segments_as_the_single_machine(mall_seg, mall_path):
         assert ours.gender == pytest.approx(theirs.gender)
 
 
-@pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
 def test_k_search_on_the_driver_is_the_single_machine_one(spark):
     """k compared on a seeded sample of the same rows: the same k, metrics and reason as
     ``segment()``; the final fit on every row lands on the same centres."""
@@ -176,6 +175,7 @@ def test_final_fit_is_lloyd_as_in_scikit_learn(spark):
     assert capped.n_iter == 1 and capped.inertia >= ours.inertia
 
 
+@pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
 def test_sklearn_twin_transforms_exactly_like_spark(spark, scale):
     from custseg.spark import quiet_pandas
     from custseg.spark.features import FEATURES, SparkFeatures

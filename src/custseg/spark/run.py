@@ -187,8 +187,7 @@ def segment_spark(
             say("prepare features", 1, 1)
 
         with stage("k search", spark):
-            columns = list(preprocessor.get_feature_names_out())
-            search = search_on_driver(vectors, n_used, options, columns, say)
+            search = search_on_driver(vectors, n_used, options, plan.columns, say)
             k = search.k
 
         with stage("final fit", spark):
