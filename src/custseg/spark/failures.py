@@ -44,11 +44,9 @@ class SparkFailure(CustsegError, RuntimeError):
 
 
 def _is_py4j(exc: BaseException) -> bool:
-    try:
-        from py4j.protocol import Py4JError  # an optional extra (custseg[spark])
-    except ImportError:  # pragma: no cover - no PySpark, no Spark failures
-        return False
-    return isinstance(exc, Py4JError)
+    """Whether ``exc`` is one of Py4J's errors (the bridge to the JVM), by its class names:
+    py4j comes with PySpark, and this module must not import it before a run needs Spark."""
+    return any(cls.__name__ == "Py4JError" for cls in type(exc).__mro__)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
