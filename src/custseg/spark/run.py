@@ -182,25 +182,27 @@ def segment_spark(
                 prepared = sf.learn_modes(kept).prepare(source)
                 kept = prepared.where(keep) if drop else prepared
             sf.fit(kept)
-            vectors = sf.transform(kept).select(FEATURES)
             preprocessor = sf.to_sklearn()
+            n_features = len(preprocessor.get_feature_names_out())
+            # The scaled features as plain columns, cached: the k search's sample is drawn
+            # from them and every iteration of the final fit reads them.
+            vectors, names = feature_columns(sf.transform(kept).select(FEATURES), n_features)
+            vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(vectors)
             say("prepare features", 1, 1)
 
         with stage("k search", spark):
-            search = search_on_driver(vectors, n_used, options, plan.columns, say)
+            search = search_on_driver(vectors, names, n_used, options, plan.columns, say)
             k = search.k
 
         with stage("final fit", spark):
             say("fit segments", 0, 1)
             start = _start(search, options)
-            frame, names = feature_columns(vectors, start.shape[1])
-            frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
-            try:
-                fitted = lloyd(
-                    frame, names, start, max_iter=max_iter, tol=tol, variance=search.variance
-                )
-            finally:
-                frame.unpersist()
+            fitted = lloyd(
+                vectors, names, start, max_iter=max_iter, tol=tol, variance=search.variance
+            )
+            cached.remove(vectors)
+            _unpersist(vectors)
             if int(np.sum(fitted.sizes > 0)) < k:
                 raise DataError(
                     f"only {int(np.sum(fitted.sizes > 0))} of the {k} segments have customers; "

@@ -17,7 +17,6 @@ import numpy as np
 from custseg.pipeline.options import SegmentOptions
 from custseg.pipeline.search import KChoice, Search, search_k
 from custseg.segmentation import Progress
-from custseg.spark.lloyd import feature_columns
 
 # The Bernoulli sample brought to the driver is this much larger than k_search_rows, so it holds
 # at least that many rows (the search then takes exactly k_search_rows of them, seeded).
@@ -39,23 +38,24 @@ class SparkSearch:
 
 
 def search_on_driver(
-    vectors: Any,
+    features: Any,
+    names: Sequence[str],
     n_used: int,
     options: SegmentOptions,
-    features: Sequence[str],
+    columns: Sequence[str],
     progress: Progress,
 ) -> SparkSearch:
-    """Bring a seeded sample of ``vectors`` (``n_used`` rows of feature vectors) to the driver
-    and compare k there with the single-machine search."""
+    """Bring a seeded sample of ``features`` (``n_used`` rows; the scaled features as the double
+    columns ``names``) to the driver and compare k there with the single-machine search
+    (``columns`` name the features in messages)."""
     size = options.k_search_rows
-    frame = vectors
+    frame = features
     if n_used > size:
-        frame = vectors.sample(False, min(1.0, OVERSAMPLE * size / n_used), options.seed)
-    n_features = len(vectors.first()[0])
-    columns, names = feature_columns(frame, n_features)
-    Z = np.array([tuple(r) for r in columns.collect()], dtype=np.float64).reshape(-1, n_features)
+        frame = features.sample(False, min(1.0, OVERSAMPLE * size / n_used), options.seed)
+    collected = frame.select(*names).collect()
+    Z = np.array([tuple(r) for r in collected], dtype=np.float64).reshape(-1, len(names))
     driver_options = options.replace(engine=DRIVER_ENGINE)
-    found: Search = search_k(Z, driver_options, features=features, progress=progress)
+    found: Search = search_k(Z, driver_options, features=columns, progress=progress)
     rows = Z if found.sample is None else Z[found.sample]
     variance = float(np.mean(np.var(rows, axis=0))) if len(rows) else 1.0
     return SparkSearch(found.choice, found.k, len(rows), len(rows) < n_used, rows, variance)
