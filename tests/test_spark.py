@@ -124,6 +124,58 @@ def test_the_same_segments_as_the_single_machine(mall_seg, mall_path):
         assert ours.gender == pytest.approx(theirs.gender)
 
 
+def test_k_search_on_the_driver_is_the_single_machine_one(spark):
+    """k compared on a seeded sample of the same rows: the same k, metrics and reason as
+    ``segment()``; the final fit on every row lands on the same centres."""
+    from custseg.spark import segment_spark
+
+    frame = sample_customers(2_400, seed=3)
+    settings = {"k_range": "2..6", "k_search_rows": 2_000, "n_init": 4}
+    seg = segment_spark(frame, spark=spark, **settings)
+    local = segment(frame, **settings)
+    try:
+        assert seg.k == local.k and seg.k_choice.reason == local.k_choice.reason
+        assert seg.k_choice.votes == local.k_choice.votes
+        assert seg.params["k_search_rows"] == 2_000
+        # Spark's StandardScaler divides by the sample standard deviation, scikit-learn's by
+        # the population one: the same shape, scaled by sqrt(n / (n - 1)).
+        shrink = (2_400 - 1) / 2_400
+        for ours, theirs in zip(seg.k_choice.metrics, local.k_choice.metrics, strict=True):
+            assert ours["k"] == theirs["k"]
+            assert ours["inertia"] == pytest.approx(theirs["inertia"] * shrink, rel=1e-6)
+            for name in ("silhouette", "calinski_harabasz", "davies_bouldin"):
+                assert ours[name] == pytest.approx(theirs[name], rel=1e-6)
+        assert seg.model.inertia_ == pytest.approx(local.model.inertia_ * shrink, rel=1e-6)
+        assert [p.size for p in seg.profiles] == [p.size for p in local.profiles]
+        assert any("compared k on a seeded sample of 2,000 of 2,400" in n for n in seg.notes)
+    finally:
+        seg.close()
+
+
+def test_final_fit_is_lloyd_as_in_scikit_learn(spark):
+    """The warm-started fit over Spark rows equals scikit-learn's Lloyd from the same start."""
+    from sklearn.cluster import KMeans
+
+    from custseg.spark import quiet_pandas
+    from custseg.spark.lloyd import lloyd
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 1.0, size=(700, 3)) for c in ([0, 0, 0], [4, 1, 0], [0, 5, 3])])
+    start = X[rng.choice(len(X), 3, replace=False)]
+    names = ["a", "b", "c"]
+    with quiet_pandas():
+        frame = spark.createDataFrame(pd.DataFrame(X, columns=names))
+    variance = float(np.mean(np.var(X, axis=0)))
+    ours = lloyd(frame, names, start, max_iter=300, tol=1e-4, variance=variance)
+    theirs = KMeans(3, init=start, n_init=1, algorithm="lloyd", tol=1e-4).fit(X)
+    assert np.allclose(ours.centers, theirs.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-9)
+    assert list(ours.sizes) == list(np.bincount(theirs.labels_, minlength=3))
+    assert abs(ours.n_iter - theirs.n_iter_) <= 1
+    capped = lloyd(frame, names, start, max_iter=1, tol=1e-4, variance=variance)
+    assert capped.n_iter == 1 and capped.inertia >= ours.inertia
+
+
 @pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
 def test_sklearn_twin_transforms_exactly_like_spark(spark, scale):
     from custseg.spark import quiet_pandas
@@ -186,7 +238,7 @@ def test_summary_has_the_single_machine_schema(mall_seg, mall_path):
     assert [set(s) for s in ours["segments"]] == [set(s) for s in theirs["segments"]]
     assert ours["n_rows"] == ours["n_rows_used"] == 200
     assert ours["params"]["engine"] == "spark"
-    assert any("ClusteringEvaluator" in note for note in ours["notes"])
+    assert any("compared k on every row (on one machine)" in n for n in ours["notes"])
 
 
 def test_report_renders_from_a_spark_run(mall_seg, tmp_path):
@@ -250,7 +302,7 @@ def test_roles_set_by_hand_apply_in_spark(spark):
 
 
 def test_options_are_the_pipelines_own(monkeypatch):
-    """One SegmentOptions, validated before Spark starts; Spark keeps its 3 seeds per k."""
+    """One SegmentOptions, validated before Spark starts, with the single-machine defaults."""
     from custseg.pipeline.options import SegmentOptions
     from custseg.spark import DEFAULT_SEEDS, segment_spark
     from custseg.spark.run import _spark_options

@@ -77,7 +77,7 @@ def run(
     seed: SeedOpt = 0,
     n_init: Annotated[
         int | None,
-        typer.Option("--n-init", help="K-Means restarts per k (10; 3 seeds with spark).", min=1),
+        typer.Option("--n-init", help="K-Means restarts per k (10).", min=1),
     ] = None,
     engine: EngineOpt = "auto",
     rules: Annotated[
@@ -115,7 +115,7 @@ def run(
     """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
     with errors():
         SegmentOptions = pipeline_options.SegmentOptions
-        if n_init is None:  # Spark runs fewer seeds by default
+        if n_init is None:
             n_init = spark.DEFAULT_SEEDS if engine == "spark" else SegmentOptions.n_init
         # Every flag is checked here, before any data is read or output touched.
         options = SegmentOptions(
@@ -228,5 +228,5 @@ def _run_spark(
             if seg is not None:
                 seg.close()
             if already is None:
-                session.stop()
+                spark.stop_session(session)  # quiet when the JVM already died
     return seg, written

@@ -2,7 +2,8 @@
 
 :func:`fit` is the engine protocol's ``fit(X, n_clusters, ...)`` for in-memory arrays
 (``Segmenter(engine="spark")``); :func:`best_kmeans` is the same fit on a Spark DataFrame, which
-:func:`~custseg.spark.segment_spark` uses on data that never leaves Spark.
+:func:`~custseg.spark.segment_spark` used to fit on data that never leaves Spark (it now
+compares k on the driver and polishes the centres with :mod:`custseg.spark.lloyd`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from custseg.spark.features import FEATURES, PREDICTION, PREFIX
 from custseg.spark.session import quiet_pandas, spark_session
 
 INIT_STEPS = 5  # k-means|| rounds; Spark's default of 2 often ends in a worse local minimum
-DEFAULT_SEEDS = 3  # KMeans runs per k, the best (lowest cost) kept
+ENGINE_SEEDS = 3  # Spark KMeans runs of Segmenter(engine="spark"), the best (lowest cost) kept
 MAX_ITER = 300
 TOL = 1e-4  # centres move less than this (in scaled units) -> converged
 
@@ -30,7 +31,7 @@ def fit(
     n_clusters: int,
     *,
     init: Any = "k-means++",
-    n_init: int = DEFAULT_SEEDS,
+    n_init: int = ENGINE_SEEDS,
     max_iter: int = MAX_ITER,
     tol: float = TOL,
     random_state: int | None = None,

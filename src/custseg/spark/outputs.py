@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from custseg.exceptions import ConfigError
 from custseg.outputs.export import check_free, publish, staging, write_run_files
 from custseg.outputs.model_file import MODEL_FILENAME
+from custseg.spark.failures import stage
 from custseg.spark.session import is_local
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def write_spark_outputs(
             )
     check_free(targets, force)
     placed: dict[str, str | Path] = {}
-    with staging(out_dir) as tmp:
+    spark = seg.spark_frame.sparkSession
+    with stage("writing", spark), staging(out_dir) as tmp:
         write_run_files(seg, tmp, say)
         say("segments.parquet")
         if local_parquet:

@@ -1,15 +1,17 @@
 """A whole segmentation in Spark: :func:`segment_spark` and its :class:`SparkSegmentation`.
 
-Spark reads the data, builds the features with Spark ML, compares k (on a seeded sample of large
-tables), fits the chosen k on every row, profiles the segments with Spark aggregations and keeps
-every row's segment in a lazy Spark DataFrame. Only small results reach the driver: statistics,
-centres, metrics, profiles and a random sample of rows for the report's charts. The options,
-the k vote and the profiling rules are the single-machine pipeline's own.
+Spark reads and checks every row and learns the feature statistics with Spark ML. A seeded sample
+(at most ``k_search_rows``) comes to the driver, where the single-machine search compares k; Spark
+then fits the chosen k on every row starting from the sample's centres, profiles the segments
+with Spark aggregations and keeps every row's segment in a lazy Spark DataFrame. Only small
+results reach the driver: statistics, centres, metrics, profiles and random samples of rows.
+The options, the k search and the profiling rules are the single-machine pipeline's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,29 +21,23 @@ import pandas as pd
 
 from custseg.exceptions import DataError, OptionError
 from custseg.features import FeaturePlan, feature_frame, plan_features
-from custseg.model import Segmenter
+from custseg.model import Segmenter, stable_order
 from custseg.pipeline.explain import load_rules
 from custseg.pipeline.options import SegmentOptions
 from custseg.read import Table, free_column_name, recognise_roles, set_roles, validate
 from custseg.segmentation import Progress, Segmentation
 from custseg.spark.checks import check_all_rows
-from custseg.spark.engine import (
-    DEFAULT_SEEDS,
-    INIT_STEPS,
-    MAX_ITER,
-    TOL,
-    as_segmenter,
-    best_kmeans,
-    draw_seeds,
-)
-from custseg.spark.features import FEATURES, PREDICTION, SEGMENT, SparkFeatures, column
-from custseg.spark.profile import check_rules, profiles
-from custseg.spark.search import SparkSearch, search_k
-from custseg.spark.session import quiet_pandas, spark_session
+from custseg.spark.failures import stage
+from custseg.spark.features import FEATURES, SEGMENT, SparkFeatures, column
+from custseg.spark.lloyd import feature_columns, lloyd, nearest
+from custseg.spark.profile import MEDIAN_ERROR, check_rules, profiles
+from custseg.spark.search import DRIVER_ENGINE, SparkSearch, search_on_driver
+from custseg.spark.session import memory_note, quiet_pandas, spark_session
 from custseg.spark.source import read_source
 
 DRIVER_SAMPLE_ROWS = 20_000  # rows brought to the driver for roles, charts and the drift reference
-SILHOUETTE_ROWS = 50_000  # rows ClusteringEvaluator scores per k
+MAX_ITER = 300  # Lloyd iterations of the final fit at most (scikit-learn's default)
+TOL = 1e-4  # scikit-learn's: squared centre shift at most TOL x the features' mean variance
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ class SparkSegmentation(Segmentation):
     def close(self) -> None:
         """Release the data Spark keeps cached for this result."""
         for frame in self.cached:
-            frame.unpersist()
+            _unpersist(frame)
 
 
 def segment_spark(
@@ -96,7 +92,6 @@ def segment_spark(
     max_iter: int = MAX_ITER,
     tol: float = TOL,
     sample_rows: int = DRIVER_SAMPLE_ROWS,
-    silhouette_rows: int = SILHOUETTE_ROWS,
     progress: Progress | None = None,
     **settings: Any,
 ) -> SparkSegmentation:
@@ -110,20 +105,18 @@ def segment_spark(
     options : SegmentOptions, optional
         What the run is told, as for :func:`custseg.segment`; any of its fields may also be
         passed by name (``k=5``, ``features="income,spending"``), overriding ``options``.
-        ``n_init`` counts Spark KMeans runs (seeds) per k, the lowest cost kept; it is
-        ``DEFAULT_SEEDS`` (3) when neither ``options`` nor ``n_init`` is given. The engine is
-        always ``"spark"``.
+        The k search runs on the driver with the single-machine code (``n_init`` restarts per
+        k, as there); the engine is always ``"spark"``.
     table, query : str, optional
         A Spark table, or a Spark SQL query, instead of ``data``.
     master, conf : optional
         Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``) and extra settings, used
         when no session is active; or pass ``spark``, a ``SparkSession``.
     max_iter, tol : optional
-        Spark KMeans' iteration limit and convergence tolerance (in scaled units).
+        The final fit's iteration limit and tolerance (scikit-learn's rule: the centres' squared
+        shift at most ``tol`` times the features' mean variance).
     sample_rows : int
         Rows (at most, about) brought to the driver for roles, charts and the drift reference.
-    silhouette_rows : int
-        Rows Spark's ``ClusteringEvaluator`` scores per k.
     progress : callable(step, done, total), optional
         Progress callback, e.g. for a progress bar.
 
@@ -137,97 +130,121 @@ def segment_spark(
     from pyspark.sql import functions as F
 
     say = progress or (lambda *_: None)
-    say("load data", 0, 1)
-    source, name = read_source(spark, data, table=table, query=query)
-    total = source.count()
-    if total == 0 or not source.columns:
-        raise DataError(f"'{name}' has no rows; there are no customers to segment")
-    sample = _driver_sample(source, total, sample_rows, options.seed)
-    notes: list[str] = []
-    roles = recognise_roles(sample, id_column=options.id_column, notes=notes)
-    driver_table = Table(frame=sample, roles=roles, source=name, first_line=None, notes=notes)
-    driver_table = set_roles(driver_table, options.roles)  # --role, as segment() applies it
-    roles, notes = driver_table.roles, driver_table.notes
-    plan = plan_features(
-        driver_table, options.features, scale=options.scale, log=options.log,
-        one_hot=options.one_hot,
-    )  # fmt: skip
-    rules = load_rules(options.rules)
-    check_rules(rules)
-    # Values over every row first (counts and examples for the whole data), then what the
-    # sample can tell: roles that cannot be features, too few rows.
-    missing_counts, n_used = check_all_rows(source, plan, roles, options.missing, total, name)
-    validate(
-        driver_table,
-        plan.numeric,
-        categorical=plan.categorical,
-        n_clusters=options.k if options.k != "auto" else 2,
-        missing="impute",
-    )
-    say("load data", 1, 1)
-
-    sf = SparkFeatures.for_plan(plan)
-    prepared = sf.prepare(source)
-    keep = F.lit(True)
-    drop = options.missing == "drop"
-    if drop:
-        for r in sf.raw:
-            keep = keep & column(r).isNotNull()
-    kept = prepared.where(keep) if drop else prepared
-    if sf.cats:
-        prepared = sf.learn_modes(kept).prepare(source)
-        kept = prepared.where(keep) if drop else prepared
-    sf.fit(kept)
-    vectors = sf.transform(kept).select(FEATURES).persist(StorageLevel.MEMORY_AND_DISK)
-    seeds = draw_seeds(options.seed, options.n_init)
+    cached: list[Any] = []
     try:
-        search = search_k(
-            vectors, n_used, options, seeds, max_iter=max_iter, tol=tol,
-            silhouette_rows=silhouette_rows, progress=say,
-        )  # fmt: skip
-        k = search.k
-        if not search.sampled and k in search.fitted:
-            model, cost = search.fitted[k]
-        else:
+        with stage("reading", spark):
+            say("load data", 0, 1)
+            source, name = read_source(spark, data, table=table, query=query)
+            # Every later pass (checks, statistics, fit, profiles, writing) reads this copy,
+            # not the file again; what does not fit in memory goes to local disk.
+            source = source.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(source)
+            total = source.count()
+            if total == 0 or not source.columns:
+                raise DataError(f"'{name}' has no rows; there are no customers to segment")
+            sample = _driver_sample(source, total, sample_rows, options.seed)
+            notes: list[str] = []
+            roles = recognise_roles(sample, id_column=options.id_column, notes=notes)
+            driver_table = Table(
+                frame=sample, roles=roles, source=name, first_line=None, notes=notes
+            )
+            driver_table = set_roles(driver_table, options.roles)  # --role, as segment() applies it
+            roles, notes = driver_table.roles, driver_table.notes
+            plan = plan_features(
+                driver_table, options.features, scale=options.scale, log=options.log,
+                one_hot=options.one_hot,
+            )  # fmt: skip
+            rules = load_rules(options.rules)
+            check_rules(rules)
+            # Values over every row first (counts and examples for the whole data), then what
+            # the sample can tell: roles that cannot be features, too few rows.
+            missing_counts, n_used = check_all_rows(
+                source, plan, roles, options.missing, total, name
+            )
+            validate(
+                driver_table,
+                plan.numeric,
+                categorical=plan.categorical,
+                n_clusters=options.k if options.k != "auto" else 2,
+                missing="impute",
+            )
+            say("load data", 1, 1)
+
+        with stage("features", spark):
+            say("prepare features", 0, 1)
+            sf = SparkFeatures.for_plan(plan)
+            prepared = sf.prepare(source)
+            keep = F.lit(True)
+            drop = options.missing == "drop"
+            if drop:
+                for r in sf.raw:
+                    keep = keep & column(r).isNotNull()
+            kept = prepared.where(keep) if drop else prepared
+            if sf.cats:
+                prepared = sf.learn_modes(kept).prepare(source)
+                kept = prepared.where(keep) if drop else prepared
+            sf.fit(kept)
+            preprocessor = sf.to_sklearn()
+            n_features = len(preprocessor.get_feature_names_out())
+            # The scaled features as plain columns, cached: the k search's sample is drawn
+            # from them and every iteration of the final fit reads them.
+            vectors, names = feature_columns(sf.transform(kept).select(FEATURES), n_features)
+            vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
+            cached.append(vectors)
+            say("prepare features", 1, 1)
+
+        with stage("k search", spark):
+            search = search_on_driver(vectors, names, n_used, options, plan.columns, say)
+            k = search.k
+
+        with stage("final fit", spark):
             say("fit segments", 0, 1)
-            model, cost = best_kmeans(vectors, k, seeds, max_iter, tol)
+            start = _start(search, options)
+            fitted = lloyd(
+                vectors, names, start, max_iter=max_iter, tol=tol, variance=search.variance
+            )
+            cached.remove(vectors)
+            _unpersist(vectors)
+            if int(np.sum(fitted.sizes > 0)) < k:
+                raise DataError(
+                    f"only {int(np.sum(fitted.sizes > 0))} of the {k} segments have customers; "
+                    "the data has too few distinct customers for that many, so lower --k"
+                )
+            order = stable_order(fitted.sizes, fitted.centers)
+            segmenter = Segmenter(
+                k, n_init=options.n_init, max_iter=max_iter, tol=tol, random_state=options.seed,
+                engine="spark",
+            )  # fmt: skip
+            segmenter.cluster_centers_ = fitted.centers[order]
+            segmenter.inertia_ = fitted.inertia
+            segmenter.n_iter_ = fitted.n_iter
+            segmenter.n_features_in_ = start.shape[1]
             say("fit segments", 1, 1)
-    finally:
-        vectors.unpersist()
-    n_centers = len(model.clusterCenters())
-    if n_centers < k:
-        raise DataError(
-            f"Spark found only {n_centers} distinct centres for {k} segments; the data has "
-            "too few distinct customers for that many, so lower --k"
-        )
-    segmenter, order = as_segmenter(
-        model, k, cost, n_init=options.n_init, max_iter=max_iter, tol=tol,
-        random_state=options.seed,
-    )  # fmt: skip
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    preprocessor = sf.to_sklearn()
 
-    say("profile", 0, 2)
-    segment_id = F.element_at(F.array(*[F.lit(int(r)) for r in rank]), F.col(PREDICTION) + 1)
-    assigned = model.transform(sf.transform(prepared)).withColumn(
-        SEGMENT, F.when(keep, segment_id).otherwise(F.lit(None).cast("int"))
-    )
-    assigned = assigned.persist(StorageLevel.MEMORY_AND_DISK)
-    gender_cols = [c for c, r in roles.items() if r == "gender"]
-    found = profiles(assigned, plan, sf, roles, gender_cols[:1], k, rules)
-    say("profile", 1, 2)
-    output = _assignment_frame(assigned, source.columns, {p.id: p.name for p in found})
-
-    labels, distances = _label_sample(sample, plan, preprocessor, segmenter, options.missing)
-    segmenter.labels_ = labels[labels >= 0]
-    for m in search.choice.models.values():
-        m.labels_ = m.predict(preprocessor.transform(feature_frame(sample[labels >= 0], plan)))
-    say("profile", 2, 2)
-    notes += list(plan.notes)
-    if drop and n_used < total:
-        notes.append(f"dropped {total - n_used} rows with missing feature values")
-    notes += _spark_notes(spark, options.n_init, search, len(sample), total, n_used)
+        with stage("profiles", spark):
+            say("profile", 0, 2)
+            assigned = _assign(sf.transform(prepared), names, segmenter.cluster_centers_, keep)
+            gender_cols = [c for c, r in roles.items() if r == "gender"]
+            found = profiles(assigned, plan, sf, roles, gender_cols[:1], k, rules)
+            say("profile", 1, 2)
+            output = _assignment_frame(assigned, source.columns, {p.id: p.name for p in found})
+            labels, distances = _label_sample(
+                sample, plan, preprocessor, segmenter, options.missing
+            )
+            segmenter.labels_ = labels[labels >= 0]
+            for m in search.choice.models.values():
+                m.labels_ = m.predict(
+                    preprocessor.transform(feature_frame(sample[labels >= 0], plan))
+                )
+            say("profile", 2, 2)
+            notes += list(plan.notes)
+            if drop and n_used < total:
+                notes.append(f"dropped {total - n_used} rows with missing feature values")
+            notes += _spark_notes(spark, fitted.n_iter, search, len(sample), total, n_used)
+    except BaseException:
+        for frame in cached:
+            _unpersist(frame)
+        raise
     params = {
         "k": k,
         "k_range": search.choice.ks,
@@ -258,21 +275,47 @@ def segment_spark(
         total_rows=total,
         total_used=n_used,
         spark_frame=output,
-        cached=(assigned,),
+        cached=tuple(cached),
     )
 
 
+def _start(search: SparkSearch, options: SegmentOptions) -> np.ndarray:
+    """The final fit's starting centres: the k search's model for ``k`` when it fitted one,
+    else a single-machine fit of ``k`` on the search's rows."""
+    model = search.choice.models.get(search.k)
+    if model is None:
+        model = Segmenter(
+            search.k, n_init=options.n_init, random_state=options.seed, engine=DRIVER_ENGINE
+        ).fit(search.rows)
+    return np.asarray(model.cluster_centers_, dtype=float)
+
+
+def _assign(transformed: Any, names: list[str], centers: np.ndarray, keep: Any) -> Any:
+    """``transformed`` (rows with their feature vector) plus each kept row's segment."""
+    from pyspark.ml.functions import vector_to_array  # an optional extra (custseg[spark])
+    from pyspark.sql import functions as F
+
+    arr = vector_to_array(F.col(FEATURES))
+    with_columns = transformed.select("*", *[arr[j].alias(n) for j, n in enumerate(names)])
+    segment = nearest(names, centers).j
+    return with_columns.withColumn(
+        SEGMENT, F.when(keep, segment).otherwise(F.lit(None).cast("int"))
+    )
+
+
+def _unpersist(frame: Any) -> None:
+    with suppress(Exception):  # the JVM is gone: nothing is cached any more
+        frame.unpersist()
+
+
 def _spark_options(options: SegmentOptions | None, settings: dict[str, Any]) -> SegmentOptions:
-    """The run's options, with Spark's defaults: ``DEFAULT_SEEDS`` seeds per k unless told
-    otherwise, and always the ``spark`` engine."""
+    """The run's options, always with the ``spark`` engine."""
     if settings.get("engine", "spark") != "spark":
         raise OptionError(
             "engine",
             f"{{option}} of a Spark run is 'spark', not {settings['engine']!r}; leave it out, "
             "or run the other engines with custseg.segment",
         )
-    if options is None and "n_init" not in settings:
-        settings = {**settings, "n_init": DEFAULT_SEEDS}
     options = SegmentOptions.build(options, **settings).replace(engine="spark")
     if options.tenure:  # the days-since column would have to be computed in Spark
         raise OptionError(
@@ -331,32 +374,28 @@ def _label_sample(
 
 
 def _spark_notes(
-    spark: Any, n_init: int, search: SparkSearch, sample_size: int, total: int, n_used: int
+    spark: Any, n_iter: int, search: SparkSearch, sample_size: int, total: int, n_used: int
 ) -> list[str]:
-    master = spark.sparkContext.master
-    seeds = f"best of {n_init} seed{'s' if n_init > 1 else ''}"
-    notes = [
-        f"fitted with Spark {spark.version} ({master}): k-means|| with initSteps={INIT_STEPS}, "
-        f"{seeds} per k"
-    ]
-    choice = search.choice
-    if choice.metrics:
-        where = (
-            f"a random sample of {choice.silhouette_sample:,} rows"
-            if choice.silhouette_sample
-            else "all rows"
-        )
+    notes = []
+    memory = memory_note(spark)
+    if memory:
+        notes.append(memory)
+    if search.sampled:
         notes.append(
-            f"silhouette by Spark's ClusteringEvaluator (squared Euclidean distance) on {where}"
+            f"compared k on a seeded sample of {search.n_rows:,} of {n_used:,} rows (on one "
+            f"machine, as the single-machine engine does), then fitted k={search.k} on every "
+            f"row with Spark {spark.version}, starting from the sample's centres "
+            f"({n_iter} iteration{'s' if n_iter != 1 else ''})"
+        )
+    else:
+        notes.append(
+            f"compared k on every row (on one machine), then fitted k={search.k} with Spark "
+            f"{spark.version}"
         )
     if sample_size < total:
         notes.append(
             f"charts and the model's drift reference use a random sample of {sample_size:,} of "
-            f"{total:,} rows; segment medians are approximate (percentile_approx)"
-        )
-    if search.n_rows < n_used:
-        notes.append(
-            f"compared k on a seeded sample of {search.n_rows:,} of {n_used:,} rows, then fitted "
-            f"k={search.k} on every row ({seeds})"
+            f"{total:,} rows; segment medians are approximate (within {MEDIAN_ERROR} of the "
+            "rows' ranks)"
         )
     return notes

@@ -7,11 +7,19 @@ import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from custseg.exceptions import ConfigError, require
 
 LOCAL_SHUFFLE_PARTITIONS = "8"
+# A local run's JVM heap when the user sets none: a quarter of the machine's memory leaves the
+# rest to Python, the operating system and other programs; Spark's own default (1 GB) runs out
+# of memory on a million rows.
+DRIVER_MEMORY_SHARE = 0.25
+DRIVER_MEMORY_MIN_MB = 1024
+DRIVER_MEMORY_MAX_MB = 32 * 1024
+AUTO_MEMORY_KEY = "spark.custseg.driverMemoryChosen"  # the note's text, for the run's notes
 
 
 def pyspark() -> Any:
@@ -61,6 +69,7 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     settings = {"spark.ui.showConsoleProgress": "false"}
     if is_local(master):
         settings["spark.sql.shuffle.partitions"] = LOCAL_SHUFFLE_PARTITIONS
+        settings.update(driver_memory(conf or {}))
     settings.update(conf or {})
     builder = SparkSession.builder.appName("custseg")
     if master:
@@ -78,3 +87,60 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def machine_memory_mb() -> int | None:
+    """This machine's memory in MB (or the container's limit, when lower); ``None`` if unknown."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return None
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total // (1024 * 1024)
+
+
+def driver_memory(conf: Mapping[str, str]) -> dict[str, str]:
+    """``spark.driver.memory`` for a local session the user left unsized (a quarter of the
+    machine's memory, 1 GB to 32 GB), with a note saying so; nothing when the user sized it or
+    the JVM already runs (its heap is fixed when it starts)."""
+    from pyspark import SparkContext  # an optional extra (custseg[spark])
+
+    told = "spark.driver.memory" in conf or os.environ.get("SPARK_DRIVER_MEMORY")
+    told = told or "driver-memory" in os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    total = machine_memory_mb()
+    if told or total is None or SparkContext._gateway is not None:
+        return {}
+    mb = int(min(max(total * DRIVER_MEMORY_SHARE, DRIVER_MEMORY_MIN_MB), DRIVER_MEMORY_MAX_MB))
+    size = f"{mb // 1024}g" if mb % 1024 == 0 else f"{mb}m"
+    note = (
+        f"Spark's memory (spark.driver.memory) was set to {size}, a quarter of this machine's "
+        f"{total / 1024:.0f} GB; set --spark-conf spark.driver.memory=... to choose another"
+    )
+    return {"spark.driver.memory": size, AUTO_MEMORY_KEY: note}
+
+
+def memory_note(spark: Any) -> str | None:
+    """The note of :func:`driver_memory`, when this session's memory was chosen by custseg."""
+    try:
+        return spark.sparkContext.getConf().get(AUTO_MEMORY_KEY)
+    except Exception:  # a session whose JVM is gone has no settings to read
+        return None
+
+
+def stop_session(spark: Any) -> None:
+    """Stop ``spark``; a session whose Java process already died stops without a second error."""
+    try:
+        spark.stop()
+    except Exception:  # the JVM is gone: there is nothing left to stop
+        from pyspark import SparkContext  # an optional extra (custseg[spark])
+
+        # Forget the dead gateway so a later session in this process starts a fresh JVM.
+        SparkContext._active_spark_context = None
+        SparkContext._gateway = None
+        SparkContext._jvm = None
