@@ -102,7 +102,7 @@ def test_rfm_killed_at_any_point_loses_nothing(tmp_path):
     command += ["--k", "3", "--k-range", "3", "--force", "-q"]
     in_process(command)
     first = export.check_manifest(out)
-    files = {*export.OUTPUTS, "rfm_features.csv", export.MANIFEST}
+    files = {*export.OUTPUTS, export.RULES_SQL, "rfm_features.csv", export.MANIFEST}
 
     def whole() -> None:
         assert export.check_manifest(out) is not None  # the set on disk is one run's, whole

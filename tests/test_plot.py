@@ -199,4 +199,4 @@ def test_confidence_is_in_the_headline_when_the_k_search_rated_it(seg):
     rated = dataclasses.replace(seg, k_choice=choice)
     assert "strong confidence in k" in repr(rated)
     assert "strong confidence in k" in rated._repr_html_()
-    assert "confidence" not in repr(seg)
+    assert f"{seg.k_choice.confidence} confidence in k" in repr(seg)  # every search rates it

@@ -9,5 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 APP_FILE = Path(__file__).with_name("dashboard.py")
+# Settings the `custseg app` command shows in its help, here so `custseg --help` stays light.
+TOKEN_ENV = "CUSTSEG_APP_TOKEN"
+DEFAULT_MAX_UPLOAD_MB = 200  # Streamlit's own default
 
-__all__ = ["APP_FILE"]
+__all__ = ["APP_FILE", "DEFAULT_MAX_UPLOAD_MB", "TOKEN_ENV"]

@@ -13,14 +13,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from custseg.app import TOKEN_ENV
 from custseg.exceptions import ConfigError, SourceError
 from custseg.read.compressed import compression_of
 
-TOKEN_ENV = "CUSTSEG_APP_TOKEN"
 DATA_DIR_ENV = "CUSTSEG_APP_DATA_DIR"
 PREVIOUS_ENV = "CUSTSEG_APP_PREVIOUS"  # a previous run every segmentation is matched to
 MIN_TOKEN_LENGTH = 16
-DEFAULT_MAX_UPLOAD_MB = 200  # Streamlit's own default
 # Table-like files only: a secrets file such as .env is never offered and never read.
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from custseg.app import DEFAULT_MAX_UPLOAD_MB
 from custseg.app.access import (
-    DEFAULT_MAX_UPLOAD_MB,
     PREVIOUS_ENV,
     TABLE_SUFFIXES,
     list_tables,

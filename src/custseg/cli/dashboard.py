@@ -6,21 +6,26 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from custseg import exceptions
-from custseg.app import APP_FILE, access
-from custseg.cli.common import console, errors
+from custseg.app import APP_FILE, DEFAULT_MAX_UPLOAD_MB, TOKEN_ENV
+from custseg.cli.common import console, errors, lazy
 from custseg.cli.serve import is_loopback
+
+if TYPE_CHECKING:
+    from custseg.app import access
+else:  # reads the table layer (pandas): only when the command runs, not for --help
+    access = lazy("custseg.app.access")
 
 app = typer.Typer()
 
 
 def streamlit_command(
-    host: str, port: int, max_upload_mb: int = access.DEFAULT_MAX_UPLOAD_MB
+    host: str, port: int, max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
 ) -> list[str]:
     """The ``streamlit run`` command line for the dashboard."""
     return [
@@ -52,8 +57,7 @@ def app_command(
         str,
         typer.Option(
             "--host",
-            help=f"Address to listen on (loopback by default); anything else needs "
-            f"${access.TOKEN_ENV}.",
+            help=f"Address to listen on (loopback by default); anything else needs ${TOKEN_ENV}.",
         ),
     ] = "127.0.0.1",
     port: Annotated[
@@ -70,7 +74,7 @@ def app_command(
     ] = None,
     max_upload_mb: Annotated[
         int, typer.Option("--max-upload-mb", help="Largest file a user may upload, in MB.", min=1)
-    ] = access.DEFAULT_MAX_UPLOAD_MB,
+    ] = DEFAULT_MAX_UPLOAD_MB,
     previous: Annotated[
         Path | None,
         typer.Option(

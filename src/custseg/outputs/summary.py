@@ -101,9 +101,8 @@ def build_summary(seg: Segmentation) -> dict:
 def _segment(seg: Segmentation, profile) -> dict:
     """One segment's profile plus its rule (in display names) and that rule's fidelity."""
     out = profile.to_dict()
-    rules = getattr(seg, "rules", None)  # a Spark run has no rules
-    if rules is not None:
-        rule = rules.rule(profile.id, seg.label)
-        out["rule"] = capitalise(rule) if rule else None
-        out["rule_fidelity"] = rules.segment_fidelity.get(profile.id)
+    rules = getattr(seg, "rules", None)  # a Spark run has no rules: the keys say so with None
+    rule = rules.rule(profile.id, seg.label) if rules is not None else None
+    out["rule"] = capitalise(rule) if rule else None
+    out["rule_fidelity"] = rules.segment_fidelity.get(profile.id) if rules is not None else None
     return out

@@ -257,6 +257,7 @@ def segment_spark(
         "k_search_rows": search.n_rows,
         "k_search_seed": options.seed,
         "dtype": "float64",
+        "rule_depth": options.rule_depth,  # as asked; a Spark run writes no rules yet
     }
     return SparkSegmentation(
         table=driver_table,
