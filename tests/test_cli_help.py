@@ -50,7 +50,10 @@ def test_help_names_the_default_drift_report():
     assert "default:" in help_text("predict").split("--drift", 1)[1].split("\n")[0]
 
 
-def test_wrote_lines_say_what_each_file_is(tmp_path):
+def test_wrote_lines_say_what_each_file_is(tmp_path, monkeypatch):
+    from custseg.cli import common
+
+    monkeypatch.setattr(common.out, "width", 300)  # one line per file, whatever the terminal
     result = runner.invoke(
         app, ["run", "--out", str(tmp_path / "o"), "--k", "3"], env={"COLUMNS": "300"}
     )

@@ -151,7 +151,10 @@ def test_naming_money_columns_as_features(tmp_path):
     summary_stats_match(out, truth, ["account_balance", "CreditLimit"])
 
 
-def test_explore_statistics_use_every_value(tmp_path):
+def test_explore_statistics_use_every_value(tmp_path, monkeypatch):
+    from custseg.cli import common
+
+    monkeypatch.setattr(common.out, "width", 200)  # one table row per line, whatever the terminal
     truth = customers()
     result = invoke("explore", write_csv(truth, tmp_path / "c.csv"))
     assert result.exit_code == 0, result.output
