@@ -66,3 +66,13 @@ def test_rules_file_can_be_replaced(tmp_path, sample):
     broken.write_text("[levels]\nhigh = 1\n")
     with pytest.raises(ConfigError, match="no \\[words\\] section"):
         load_rules(broken)
+
+
+def test_a_name_reads_as_one_phrase(sample):
+    """ "Young, low income, high spending", not "Young, Low income, ..." (the rules' words are
+    capitalised for names that start with them)."""
+    seg = segment(sample)
+    assert any(", " in p.name for p in seg.profiles)
+    for p in seg.profiles:
+        for part in p.name.split(", ")[1:]:
+            assert not part[:1].isupper() or part[:2].isupper(), p.name

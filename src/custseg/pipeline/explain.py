@@ -227,7 +227,11 @@ def named_features(z: pd.Series, levels: dict, roles: Mapping[str, str], rules: 
 def _name(named: list[str], levels: dict, roles: Mapping[str, str], rules: dict) -> str:
     if not named:
         return "Average customers"
-    return capitalise(", ".join(_word(c, levels[c], roles, rules) for c in named))
+    words = [_word(c, levels[c], roles, rules) for c in named]
+    # One phrase: "Young, low income, high spending", whatever case each word has in the rules
+    # file (an acronym such as "USD total" keeps its capitals).
+    words[1:] = [w if w[:2].isupper() else w[:1].lower() + w[1:] for w in words[1:]]
+    return capitalise(", ".join(words))
 
 
 def _persona(
