@@ -25,7 +25,7 @@ from custseg.outputs.plot import SegmentationPlot
 from custseg.outputs.report import render_html
 from custseg.outputs.runs import FinishedRun, read_previous
 from custseg.outputs.summary import build_summary
-from custseg.pipeline.explain import SegmentProfile, describe, load_rules
+from custseg.pipeline.explain import SegmentProfile, describe, label_of, load_rules
 from custseg.pipeline.fit import distance_to_centre, fit
 from custseg.pipeline.identity import Identity, carry_names, match_segments, relabel
 from custseg.pipeline.migration import Migration, migrate
@@ -395,8 +395,7 @@ def assemble(
         rules=segment_rules,
         features_advice=prepared.advice,
         display_names={
-            c: humanise(c, rules.get("display"))
-            for c in (*prepared.plan.numeric, *prepared.plan.categorical)
+            c: label_of(c, rules) for c in (*prepared.plan.numeric, *prepared.plan.categorical)
         },
         stability=search.stability,
     )

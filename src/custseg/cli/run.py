@@ -19,6 +19,7 @@ from custseg.cli.common import (
     KRangeOpt,
     LogOpt,
     MissingOpt,
+    NInitOpt,
     OneHotOpt,
     OutDirOpt,
     PngOpt,
@@ -75,10 +76,7 @@ def run(
     tenure: TenureOpt = None,
     out_dir: OutDirOpt = Path("out"),
     seed: SeedOpt = 0,
-    n_init: Annotated[
-        int | None,
-        typer.Option("--n-init", help="K-Means restarts per k (10).", min=1),
-    ] = None,
+    n_init: NInitOpt = 10,
     engine: EngineOpt = "auto",
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Segment naming/actions rules (TOML).")
@@ -114,11 +112,8 @@ def run(
 ) -> None:
     """Segment a customer table: segments.csv, summary.json, model and report.html in --out."""
     with errors():
-        SegmentOptions = pipeline_options.SegmentOptions
-        if n_init is None:
-            n_init = spark.DEFAULT_SEEDS if engine == "spark" else SegmentOptions.n_init
         # Every flag is checked here, before any data is read or output touched.
-        options = SegmentOptions(
+        options = pipeline_options.SegmentOptions(
             features=split_list(features),
             k=k,
             k_range=k_range,
